@@ -1,1 +1,261 @@
-/* placeholder: being written */
+#include "agent.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../haxd/loop.h"
+
+struct agent_op {
+	struct agent_op *next;
+	struct agent *agent;
+	char cmd[16];
+	char name[HAX_NAME_MAX];
+	uint64_t incarnation;
+};
+
+struct agent {
+	const struct hv_ops *drv;
+	struct hv *hv;
+	char host[HAX_NAME_MAX];
+	uint32_t nodeid;
+	uint64_t poll_ms;
+	struct agent_out out;
+	hax_timer_t timer;
+	bool listing;          /* a list call is in flight */
+	bool force;            /* send the next inventory even if unchanged */
+	struct agent_op *ops;  /* in flight, one per domain */
+	json_t *last;          /* last inventory sent */
+};
+
+static void poll_now(void *data);
+
+static void schedule_poll(struct agent *a, uint64_t ms)
+{
+	hax_timer_del(a->timer);
+	a->timer = 0;
+	if (hax_timer_add(ms, poll_now, a, &a->timer) < 0)
+		hax_log(LOG_ERR, "agent: cannot arm the inventory timer");
+}
+
+static json_t *busy_names(const struct agent *a)
+{
+	json_t *busy = json_array();
+	const struct agent_op *op;
+
+	for (op = a->ops; op; op = op->next)
+		json_array_append_new(busy, json_string(op->name));
+	return busy;
+}
+
+static void list_done(void *opaque, int result, const struct hv_domain_info *doms, size_t n)
+{
+	struct agent *a = opaque;
+	struct hv_capacity cap = {0};
+	json_t *inv, *arr;
+	size_t i;
+
+	a->listing = false;
+	schedule_poll(a, a->poll_ms);
+	if (result < 0) {
+		hax_log(LOG_WARNING, "agent: inventory failed: %s, ignoring", strerror(-result));
+		return;
+	}
+	a->drv->capacity(a->hv, &cap);
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:I, s:I}", "name",
+						     doms[i].name, "incarnation",
+						     (json_int_t)doms[i].incarnation, "state",
+						     hv_dom_state_name(doms[i].state), "memory_mib",
+						     (json_int_t)doms[i].memory_mib, "vcpus",
+						     (json_int_t)doms[i].vcpus));
+	inv = json_pack("{s:s, s:s, s:I, s:o, s:o, s:I, s:I}", "op", "inventory", "host", a->host,
+			"nodeid", (json_int_t)a->nodeid, "domains", arr, "busy", busy_names(a),
+			"mem_total_mib", (json_int_t)cap.mem_total_mib, "vcpus_total",
+			(json_int_t)cap.vcpus);
+	if (!a->force && a->last && json_equal(inv, a->last)) {
+		json_decref(inv);
+		return;
+	}
+	a->force = false;
+	json_decref(a->last);
+	a->last = inv;
+	a->out.inventory(a->out.opaque, inv);
+}
+
+static void poll_now(void *data)
+{
+	struct agent *a = data;
+	int r;
+
+	a->timer = 0;
+	if (a->listing)
+		return;
+	r = a->drv->list(a->hv, list_done, a);
+	if (r < 0) {
+		hax_log(LOG_WARNING, "agent: cannot list domains: %s, ignoring", strerror(-r));
+		schedule_poll(a, a->poll_ms);
+		return;
+	}
+	a->listing = true;
+}
+
+static void send_result(struct agent *a, const char *cmd, const char *name, uint64_t inc,
+			int result, const char *msg)
+{
+	char buf[256];
+	json_t *res;
+
+	if (result < 0 && !msg) {
+		snprintf(buf, sizeof(buf), "%s", strerror(-result));
+		msg = buf;
+	}
+	res = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s}", "op", "result", "host", a->host,
+			"cmd", cmd, "name", name, "incarnation", (json_int_t)inc, "ok", result == 0,
+			"error", result == 0 ? "" : msg);
+	a->out.result(a->out.opaque, res);
+	json_decref(res);
+}
+
+static void op_done(void *opaque, int result, const char *msg)
+{
+	struct agent_op *op = opaque, **pp;
+	struct agent *a = op->agent;
+
+	for (pp = &a->ops; *pp; pp = &(*pp)->next)
+		if (*pp == op) {
+			*pp = op->next;
+			break;
+		}
+	hax_log(result == 0 ? LOG_INFO : LOG_WARNING, "agent: %s %s (incarnation %llu): %s",
+		op->cmd, op->name, (unsigned long long)op->incarnation,
+		result == 0 ? "done" : (msg ? msg : strerror(-result)));
+	send_result(a, op->cmd, op->name, op->incarnation, result, msg);
+	free(op);
+	/* The inventory changed: report it now rather than at the next poll. */
+	schedule_poll(a, 0);
+}
+
+static struct agent_op *find_op(const struct agent *a, const char *name)
+{
+	struct agent_op *op;
+
+	for (op = a->ops; op; op = op->next)
+		if (strcmp(op->name, name) == 0)
+			return op;
+	return NULL;
+}
+
+static int run_start(struct agent *a, const json_t *cmd, struct agent_op *op)
+{
+	const json_t *dom = json_object_get(cmd, "domain");
+	struct hv_start req = {
+		.name = op->name,
+		.definition = json_string_value(json_object_get(dom, "definition")),
+		.incarnation = op->incarnation,
+		.memory_mib = (uint32_t)json_integer_value(json_object_get(dom, "memory_mib")),
+		.vcpus = (uint32_t)json_integer_value(json_object_get(dom, "vcpus")),
+	};
+
+	if (!req.definition || op->incarnation == 0)
+		return -EINVAL;
+	return a->drv->start(a->hv, &req, op_done, op);
+}
+
+static int run_command(struct agent *a, const json_t *cmd, struct agent_op *op)
+{
+	json_int_t timeout = json_integer_value(json_object_get(cmd, "timeout_ms"));
+
+	if (strcmp(op->cmd, "start") == 0)
+		return run_start(a, cmd, op);
+	if (strcmp(op->cmd, "stop") == 0)
+		return a->drv->stop(a->hv, op->name, timeout > 0 ? (uint64_t)timeout : 60000,
+				    op_done, op);
+	if (strcmp(op->cmd, "destroy") == 0)
+		return a->drv->destroy(a->hv, op->name, op_done, op);
+	return -EOPNOTSUPP;
+}
+
+void agent_command(struct agent *a, const json_t *cmd)
+{
+	const char *op_name = json_string_value(json_object_get(cmd, "op"));
+	const json_t *dom = json_object_get(cmd, "domain");
+	const char *name = json_string_value(json_object_get(dom ? dom : cmd, "name"));
+	json_int_t inc = json_integer_value(json_object_get(cmd, "incarnation"));
+	struct agent_op *op;
+	int r;
+
+	if (!op_name || !name || !hax_valid_name(name) || strlen(op_name) >= sizeof(op->cmd)) {
+		hax_log(LOG_WARNING, "agent: malformed command dropped");
+		return;
+	}
+	if (find_op(a, name)) {
+		send_result(a, op_name, name, (uint64_t)inc, -EBUSY, "an operation is in progress");
+		return;
+	}
+	op = hax_xcalloc(1, sizeof(*op));
+	op->agent = a;
+	hax_strlcpy(op->cmd, op_name, sizeof(op->cmd));
+	hax_strlcpy(op->name, name, sizeof(op->name));
+	op->incarnation = inc > 0 ? (uint64_t)inc : 0;
+	hax_log(LOG_INFO, "agent: %s %s (incarnation %llu)", op->cmd, name,
+		(unsigned long long)op->incarnation);
+	r = run_command(a, cmd, op);
+	if (r < 0) {
+		send_result(a, op->cmd, name, op->incarnation, r, NULL);
+		free(op);
+		return;
+	}
+	op->next = a->ops;
+	a->ops = op;
+}
+
+struct agent *agent_new(const struct hv_ops *driver, const struct hv_host *host,
+			uint64_t poll_ms, const struct agent_out *out, char *err, size_t errlen)
+{
+	struct agent *a = hax_xcalloc(1, sizeof(*a));
+
+	if (driver->init(&a->hv, host, err, errlen) < 0) {
+		free(a);
+		return NULL;
+	}
+	a->drv = driver;
+	hax_strlcpy(a->host, host->host_name, sizeof(a->host));
+	a->nodeid = host->nodeid;
+	a->poll_ms = poll_ms;
+	a->out = *out;
+	a->force = true;
+	schedule_poll(a, 0);
+	return a;
+}
+
+void agent_free(struct agent *a)
+{
+	if (!a)
+		return;
+	hax_timer_del(a->timer);
+	/* The driver cancels its operations; our op records go with it, unanswered. */
+	a->drv->fini(a->hv);
+	while (a->ops) {
+		struct agent_op *op = a->ops;
+
+		a->ops = op->next;
+		free(op);
+	}
+	json_decref(a->last);
+	free(a);
+}
+
+void agent_request_inventory(struct agent *a)
+{
+	a->force = true;
+	if (!a->listing)
+		schedule_poll(a, 0);
+}
+
+const json_t *agent_last_inventory(const struct agent *a)
+{
+	return a->last;
+}

@@ -1,1 +1,395 @@
-int main(void) { return 0; } /* placeholder */
+/*
+ * haxctl: the operator's command line. Talks to the local haxd over libqb IPC (JSON);
+ * never changes anything itself. Exit: 0 done, 1 haxd refused or is unreachable,
+ * 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "haxd/ipc_client.h"
+#include "haxd/proto.h"
+#include "haxd/state.h"
+#include "haxd/util.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+static const char main_usage[] =
+	"Usage: haxctl [--version] [--help] COMMAND [ARGS]\n"
+	"Control the hax cluster through the local haxd.\n\n"
+	"Commands:\n"
+	"  status [--json]                       cluster, hosts and domains\n"
+	"  events [--json]                       recent events (state transitions)\n"
+	"  domain list [--json]                  the HA domains, as a table\n"
+	"  domain add NAME --config FILE [--memory MIB] [--vcpus N] [--priority N]\n"
+	"             [--anti-affinity TAG]... [--prefer HOST]...\n"
+	"                                        put a domain under HA management (it starts)\n"
+	"  domain remove NAME                    forget a stopped domain\n"
+	"  domain enable NAME                    let the cluster run it (again)\n"
+	"  domain disable NAME                   stop it and keep it stopped\n\n"
+	"The IPC service is \"haxd\" unless $HAX_IPC names another.\n"
+	"Exit status: 0 success, 1 haxd refused or is unreachable, 2 usage error.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "haxctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'haxctl --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* Send a request; print the error line and return 1 on failure. */
+static int call(json_t *req, json_t **reply)
+{
+	char err[512];
+	int r = hax_ipc_call(req, HAX_IPC_TIMEOUT_MS, reply, err, sizeof(err));
+
+	json_decref(req);
+	if (r < 0) {
+		fprintf(stderr, "haxctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (!json_is_true(json_object_get(*reply, "ok"))) {
+		fprintf(stderr, "haxctl: %s\n",
+			json_string_value(json_object_get(*reply, "error")) ?: "request failed");
+		json_decref(*reply);
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s && *s ? s : "-";
+}
+
+static long long jint(const json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+static int width(const json_t *arr, const char *key, int min)
+{
+	size_t i;
+	int w = min;
+
+	for (i = 0; i < json_array_size(arr); i++) {
+		int n = (int)strlen(jstr(json_array_get(arr, i), key));
+
+		if (n > w)
+			w = n;
+	}
+	return w;
+}
+
+static void print_domains(const json_t *doms)
+{
+	int wn = width(doms, "name", 4), wh = width(doms, "host", 4);
+	size_t i;
+
+	printf("%-*s  %-*s  %-10s  %7s  %5s  %4s  %11s  %s\n", wn, "Name", wh, "Host", "State",
+	       "Mem", "VCPUs", "Prio", "Incarnation", "Reason");
+	for (i = 0; i < json_array_size(doms); i++) {
+		const json_t *d = json_array_get(doms, i);
+		const char *reason = json_string_value(json_object_get(d, "reason"));
+
+		printf("%-*s  %-*s  %-10s  %7lld  %5lld  %4lld  %11lld  %s\n", wn, jstr(d, "name"),
+		       wh, jstr(d, "host"), jstr(d, "state"), jint(d, "memory_mib"),
+		       jint(d, "vcpus"), jint(d, "priority"), jint(d, "incarnation"),
+		       reason && *reason ? reason : "");
+	}
+}
+
+static void print_hosts(const json_t *hosts)
+{
+	int wn = width(hosts, "name", 4);
+	size_t i;
+
+	printf("%-*s  %6s  %-10s  %-5s  %9s  %9s  %5s  %s\n", wn, "Host", "Nodeid", "State",
+	       "Maint", "Mem(MiB)", "Free", "VCPUs", "Domains");
+	for (i = 0; i < json_array_size(hosts); i++) {
+		const json_t *h = json_array_get(hosts, i);
+
+		printf("%-*s  %6lld  %-10s  %-5s  %9lld  %9lld  %5lld  %zu\n", wn, jstr(h, "name"),
+		       jint(h, "nodeid"), jstr(h, "state"),
+		       json_is_true(json_object_get(h, "maintenance")) ? "yes" : "no",
+		       jint(h, "mem_total_mib"), jint(h, "mem_free_mib"), jint(h, "vcpus_total"),
+		       json_array_size(json_object_get(h, "domains")));
+	}
+}
+
+static void print_json(const json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (text)
+		puts(text);
+	free(text);
+}
+
+/* Parse a trailing optional "--json"; anything else is a usage error. */
+static int want_json(int argc, char **argv, bool *json)
+{
+	int i;
+
+	*json = false;
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			*json = true;
+		else
+			return usage_error("%s: unexpected argument", argv[i]);
+	}
+	return 0;
+}
+
+static int cmd_status(int argc, char **argv, bool domains_only)
+{
+	json_t *reply, *cl;
+	bool json;
+	int r = want_json(argc, argv, &json);
+
+	if (r)
+		return r;
+	r = call(json_pack("{s:s}", "cmd", "status"), &reply);
+	if (r)
+		return r;
+	cl = json_object_get(reply, "cluster");
+	if (json && domains_only)
+		print_json(json_object_get(reply, "domains"));
+	else if (json)
+		print_json(reply);
+	else if (domains_only)
+		print_domains(json_object_get(reply, "domains"));
+	else {
+		printf("Cluster %s (%s)  quorate: %s  leader: %s  epoch: %lld  seq: %lld\n\n",
+		       jstr(cl, "name"), jstr(cl, "mode"),
+		       json_is_true(json_object_get(cl, "quorate")) ? "yes" : "NO",
+		       jstr(cl, "leader"), jint(cl, "epoch"), jint(cl, "seq"));
+		print_hosts(json_object_get(reply, "hosts"));
+		printf("\n");
+		print_domains(json_object_get(reply, "domains"));
+	}
+	json_decref(reply);
+	return 0;
+}
+
+static int cmd_events(int argc, char **argv)
+{
+	json_t *reply, *evs;
+	bool json;
+	size_t i;
+	int r = want_json(argc, argv, &json);
+
+	if (r || (r = call(json_pack("{s:s}", "cmd", "events"), &reply)))
+		return r;
+	evs = json_object_get(reply, "events");
+	if (json)
+		print_json(evs);
+	for (i = 0; !json && i < json_array_size(evs); i++) {
+		const json_t *e = json_array_get(evs, i);
+		long long ns = jint(e, "time_ns");
+		time_t t = (time_t)(ns / 1000000000);
+		char when[32];
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		printf("%s.%03lld  %-14s %s\n", when, (ns / 1000000) % 1000, jstr(e, "event"),
+		       jstr(e, "text"));
+	}
+	json_decref(reply);
+	return 0;
+}
+
+static int read_file(const char *path, char **out)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return -errno;
+	buf = hax_xmalloc(STATE_MAX_DEFINITION + 1);
+	n = fread(buf, 1, STATE_MAX_DEFINITION + 1, f);
+	fclose(f);
+	if (n > STATE_MAX_DEFINITION || memchr(buf, '\0', n)) {
+		free(buf);
+		return -EFBIG;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+/* xl.cfg's "memory = N" and "vcpus = N", used when --memory/--vcpus are not given. */
+static long cfg_number(const char *text, const char *key, long def)
+{
+	const char *p = text;
+	size_t klen = strlen(key);
+
+	for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char *end;
+		long v;
+
+		p += strspn(p, " \t");
+		if (strncmp(p, key, klen) != 0 || strchr(" \t=", p[klen]) == NULL)
+			continue;
+		p += klen + strspn(p + klen, " \t");
+		if (*p != '=')
+			continue;
+		v = strtol(p + 1, &end, 10);
+		if (end != p + 1 && v > 0)
+			return v;
+	}
+	return def;
+}
+
+static int parse_long(const char *opt, const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *s == '\0' || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "haxctl: %s: \"%s\" is not a number in %ld..%ld\n", opt, s, min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+struct add_args {
+	const char *config;
+	long memory, vcpus, priority;
+	json_t *anti, *prefer;
+};
+
+static int parse_add(int argc, char **argv, struct add_args *a)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},  {"memory", required_argument, NULL, 'm'},
+		{"vcpus", required_argument, NULL, 'v'},   {"priority", required_argument, NULL, 'p'},
+		{"anti-affinity", required_argument, NULL, 'a'},
+		{"prefer", required_argument, NULL, 'P'},  {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:m:v:p:a:P:", opts, NULL)) != -1) {
+		int r = 0;
+
+		switch (c) {
+		case 'c': a->config = optarg; break;
+		case 'm': r = parse_long("--memory", optarg, 1, 16777216, &a->memory); break;
+		case 'v': r = parse_long("--vcpus", optarg, 1, 1024, &a->vcpus); break;
+		case 'p': r = parse_long("--priority", optarg, -1000, 1000, &a->priority); break;
+		case 'a': json_array_append_new(a->anti, json_string(optarg)); break;
+		case 'P': json_array_append_new(a->prefer, json_string(optarg)); break;
+		default: return usage_error("domain add: bad option%s", "");
+		}
+		if (r)
+			return EXIT_USAGE;
+	}
+	if (optind != argc)
+		return usage_error("domain add: unexpected argument \"%s\"", argv[optind]);
+	if (!a->config)
+		return usage_error("domain add: --config FILE is required%s", "");
+	return 0;
+}
+
+static int cmd_domain_add(const char *name, int argc, char **argv)
+{
+	struct add_args a = {.anti = json_array(), .prefer = json_array()};
+	json_t *reply, *dom;
+	char *def = NULL;
+	int r = parse_add(argc, argv, &a);
+
+	if (r == 0 && (r = read_file(a.config, &def)) < 0) {
+		fprintf(stderr, "haxctl: %s: %s\n", a.config,
+			r == -EFBIG ? "too large or not a text file" : strerror(-r));
+		r = EXIT_USAGE;
+	}
+	if (r) {
+		json_decref(a.anti);
+		json_decref(a.prefer);
+		return r;
+	}
+	dom = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:s}", "name", name,
+			"definition", def, "memory_mib",
+			(json_int_t)(a.memory ? a.memory : cfg_number(def, "memory", 256)), "vcpus",
+			(json_int_t)(a.vcpus ? a.vcpus : cfg_number(def, "vcpus", 1)), "priority",
+			(json_int_t)a.priority, "anti_affinity", a.anti, "prefer", a.prefer,
+			"enabled", 1, "state", "stopped");
+	free(def);
+	r = call(json_pack("{s:s, s:o}", "cmd", "domain-add", "domain", dom), &reply);
+	if (r)
+		return r;
+	printf("domain %s added\n", name);
+	json_decref(reply);
+	return 0;
+}
+
+static int cmd_domain(int argc, char **argv)
+{
+	static const char *const simple[] = {"remove", "enable", "disable"};
+	char cmd[32];
+	json_t *reply;
+	size_t i;
+
+	if (argc < 1)
+		return usage_error("domain: missing sub-command (list, add, remove, enable, disable)%s", "");
+	if (strcmp(argv[0], "list") == 0)
+		return cmd_status(argc - 1, argv + 1, true);
+	if (argc < 2)
+		return usage_error("domain %s: missing domain NAME", argv[0]);
+	if (!hax_valid_name(argv[1]))
+		return usage_error("invalid domain name \"%s\" (1-63 of A-Z a-z 0-9 . _ -)", argv[1]);
+	if (strcmp(argv[0], "add") == 0)
+		return cmd_domain_add(argv[1], argc - 1, argv + 1);
+	for (i = 0; i < HAX_ARRAY_SIZE(simple); i++) {
+		if (strcmp(argv[0], simple[i]) != 0)
+			continue;
+		if (argc > 2)
+			return usage_error("unexpected argument \"%s\"", argv[2]);
+		snprintf(cmd, sizeof(cmd), "domain-%s", simple[i]);
+		if (call(json_pack("{s:s, s:s}", "cmd", cmd, "name", argv[1]), &reply))
+			return EXIT_FAIL;
+		printf("domain %s: %sd\n", argv[1], simple[i]);
+		json_decref(reply);
+		return 0;
+	}
+	return usage_error("domain: unknown sub-command \"%s\"", argv[0]);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage_error("missing command%s", "");
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("haxctl %s\n", HAX_VERSION);
+		return 0;
+	}
+	if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argc - 2, argv + 2, false);
+	if (strcmp(cmd, "events") == 0)
+		return cmd_events(argc - 2, argv + 2);
+	if (strcmp(cmd, "domain") == 0)
+		return cmd_domain(argc - 2, argv + 2);
+	return usage_error("unknown command \"%s\"", cmd);
+}

@@ -1,1 +1,612 @@
-/* placeholder: being written */
+/*
+ * Leader: observe (inventories, results, membership), then decide in one tick.
+ * Safety rules enforced here (DESIGN.md "Never two writers"):
+ *  - nothing is started before every member has reported its inventory;
+ *  - a domain is started only when its last host is known safe: that host is a member
+ *    whose inventory does not list it (fencing adds "fenced" as safe);
+ *  - one operation per domain at a time; an agent that reports a domain busy is waited for;
+ *  - a domain reported on two hosts is a double run: the older incarnation is destroyed.
+ */
+#include "leader.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "change.h"
+#include "loop.h"
+#include "policy.h"
+
+#define LEADER_MAX_HOSTS 64
+
+struct lhost {
+	char name[HAX_NAME_MAX];
+	uint32_t nodeid;
+	bool member;
+	json_t *inv;             /* last inventory; NULL = not reported since joining */
+};
+
+struct pending {
+	char name[HAX_NAME_MAX];
+	char cmd[16];
+	char host[HAX_NAME_MAX];
+	uint64_t incarnation;
+	uint64_t deadline_ns;    /* monotonic; past it the operation is forgotten */
+};
+
+struct leader {
+	const struct hax_conf *conf;
+	struct leader_ops ops;
+	size_t nhosts;
+	struct lhost hosts[LEADER_MAX_HOSTS];
+	size_t npend;
+	struct pending *pend;
+	uint64_t next_inc;       /* next incarnation to hand out */
+};
+
+static const struct hax_state *cur(const struct leader *l)
+{
+	return l->ops.state(l->ops.opaque);
+}
+
+static void propose(struct leader *l, json_t *change)
+{
+	int r;
+
+	json_object_set_new(change, "now_ns", json_integer((json_int_t)l->ops.now_real(l->ops.opaque)));
+	r = l->ops.propose(l->ops.opaque, change);
+	if (r < 0)
+		hax_log(LOG_ERR, "leader: cannot replicate a change: %s", strerror(-r));
+}
+
+static struct lhost *lhost(struct leader *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->nhosts; i++)
+		if (strcmp(l->hosts[i].name, name) == 0)
+			return &l->hosts[i];
+	return NULL;
+}
+
+struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *ops)
+{
+	struct leader *l = hax_xcalloc(1, sizeof(*l));
+
+	l->conf = conf;
+	l->ops = *ops;
+	return l;
+}
+
+void leader_free(struct leader *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nhosts; i++)
+		json_decref(l->hosts[i].inv);
+	free(l->pend);
+	free(l);
+}
+
+void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool member)
+{
+	struct lhost *h = lhost(l, host);
+
+	if (!h) {
+		if (!member || l->nhosts == LEADER_MAX_HOSTS)
+			return;
+		h = &l->hosts[l->nhosts++];
+		hax_strlcpy(h->name, host, sizeof(h->name));
+	}
+	h->nodeid = nodeid;
+	if (h->member != member) {
+		json_decref(h->inv);
+		h->inv = NULL;
+	}
+	h->member = member;
+}
+
+bool leader_host_reported(const struct leader *l, const char *host)
+{
+	const struct lhost *h = lhost((struct leader *)l, host);
+
+	return h && h->member && h->inv;
+}
+
+void leader_on_inventory(struct leader *l, const json_t *inv)
+{
+	const char *host = json_string_value(json_object_get(inv, "host"));
+	struct lhost *h = host ? lhost(l, host) : NULL;
+
+	if (!h || !h->member || !json_is_array(json_object_get(inv, "domains")) ||
+	    !json_is_array(json_object_get(inv, "busy"))) {
+		hax_log(LOG_WARNING, "leader: inventory from %s dropped (unknown host or malformed)",
+			host ? host : "?");
+		return;
+	}
+	json_decref(h->inv);
+	h->inv = json_deep_copy(inv);
+}
+
+/* ---- pending operations ---- */
+
+static struct pending *pending(struct leader *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->npend; i++)
+		if (strcmp(l->pend[i].name, name) == 0)
+			return &l->pend[i];
+	return NULL;
+}
+
+static void pending_del(struct leader *l, struct pending *p)
+{
+	*p = l->pend[--l->npend];
+}
+
+static void command(struct leader *l, const char *host, const char *name, json_t *cmd,
+		    uint64_t inc, uint64_t timeout_ms)
+{
+	struct pending *p;
+	const char *op = json_string_value(json_object_get(cmd, "op"));
+
+	l->pend = hax_xrealloc(l->pend, (l->npend + 1) * sizeof(*l->pend));
+	p = &l->pend[l->npend++];
+	memset(p, 0, sizeof(*p));
+	hax_strlcpy(p->name, name, sizeof(p->name));
+	hax_strlcpy(p->cmd, op, sizeof(p->cmd));
+	hax_strlcpy(p->host, host, sizeof(p->host));
+	p->incarnation = inc;
+	/* The agent bounds each operation itself; this only forgets a lost answer. */
+	p->deadline_ns = l->ops.now_mono(l->ops.opaque) + (timeout_ms + 30000) * 1000000ull;
+	if (l->ops.command(l->ops.opaque, host, cmd) < 0) {
+		hax_log(LOG_ERR, "leader: cannot send %s %s to %s", p->cmd, name, host);
+		pending_del(l, p);
+	}
+}
+
+static void expire_pending(struct leader *l)
+{
+	uint64_t now = l->ops.now_mono(l->ops.opaque);
+	size_t i = 0;
+
+	while (i < l->npend) {
+		if (now > l->pend[i].deadline_ns) {
+			hax_log(LOG_WARNING, "leader: no answer to %s %s from %s, forgetting it",
+				l->pend[i].cmd, l->pend[i].name, l->pend[i].host);
+			pending_del(l, &l->pend[i]);
+			continue;
+		}
+		i++;
+	}
+}
+
+/* ---- what the inventories say ---- */
+
+struct sighting {
+	struct lhost *host;
+	uint64_t incarnation;
+};
+
+static size_t where_running(struct leader *l, const char *name, struct sighting *out,
+			    size_t max)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < l->nhosts; i++) {
+		const json_t *doms = json_object_get(l->hosts[i].inv, "domains");
+
+		if (!l->hosts[i].member)
+			continue;
+		for (k = 0; k < json_array_size(doms); k++) {
+			const json_t *d = json_array_get(doms, k);
+
+			if (n == max || !json_equal(json_object_get(d, "name"), json_string(name)))
+				continue;
+			out[n].host = &l->hosts[i];
+			out[n].incarnation = json_integer_value(json_object_get(d, "incarnation"));
+			n++;
+		}
+	}
+	return n;
+}
+
+static bool busy_anywhere(struct leader *l, const char *name)
+{
+	size_t i, k;
+
+	for (i = 0; i < l->nhosts; i++) {
+		const json_t *busy = json_object_get(l->hosts[i].inv, "busy");
+
+		for (k = 0; k < json_array_size(busy); k++)
+			if (strcmp(json_string_value(json_array_get(busy, k)) ?: "", name) == 0)
+				return true;
+	}
+	return false;
+}
+
+static bool all_members_reported(const struct leader *l)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < l->nhosts; i++) {
+		if (l->hosts[i].member && !l->hosts[i].inv)
+			return false;
+		n += l->hosts[i].member;
+	}
+	return n > 0;
+}
+
+/* A host is known safe for a domain when it is a member that reported an inventory;
+ * the callers have already checked that the inventory does not list the domain. */
+static bool host_safe(struct leader *l, const char *host)
+{
+	const struct lhost *h = lhost(l, host);
+	const struct hax_host *sh = state_host(cur(l), host);
+
+	if (h && h->member && h->inv)
+		return true;
+	return sh && sh->state == HOST_FENCED;
+}
+
+/* ---- decisions ---- */
+
+static void set_domain(struct leader *l, const struct hax_domain *d, enum dom_state st,
+		       const char *host, const char *reason)
+{
+	json_t *c;
+
+	if (d->state == st && (!host || strcmp(d->host, host) == 0) &&
+	    (!reason || strcmp(d->reason, reason) == 0))
+		return;
+	c = change_domain_set(d->name);
+	json_object_set_new(c, "state", json_string(dom_state_name(st)));
+	if (host)
+		json_object_set_new(c, "host", json_string(host));
+	if (reason)
+		json_object_set_new(c, "reason", json_string(reason));
+	propose(l, c);
+}
+
+static void resolve_double_run(struct leader *l, const struct hax_domain *d,
+			       struct sighting *s, size_t n)
+{
+	size_t i, keep = 0;
+
+	for (i = 1; i < n; i++)
+		if (s[i].incarnation > s[keep].incarnation)
+			keep = i;
+	for (i = 0; i < n; i++) {
+		if (i == keep)
+			continue;
+		hax_log(LOG_CRIT, "+double-run %s: incarnation %llu on %s and %llu on %s; destroying the older",
+			d->name, (unsigned long long)s[i].incarnation, s[i].host->name,
+			(unsigned long long)s[keep].incarnation, s[keep].host->name);
+		command(l, s[i].host->name, d->name,
+			json_pack("{s:s, s:s, s:I}", "op", "destroy", "name", d->name,
+				  "incarnation", (json_int_t)s[i].incarnation),
+			s[i].incarnation, l->conf->cluster.stop_timeout_ms);
+		return; /* one operation per domain at a time */
+	}
+}
+
+static void adopt_running(struct leader *l, const struct hax_domain *d, const struct sighting *s)
+{
+	json_t *c;
+
+	if (d->state == DOM_RUNNING && strcmp(d->host, s->host->name) == 0 &&
+	    d->incarnation == s->incarnation)
+		return;
+	c = change_domain_set(d->name);
+	json_object_set_new(c, "state", json_string("running"));
+	json_object_set_new(c, "host", json_string(s->host->name));
+	json_object_set_new(c, "reason", json_string(""));
+	/* Incarnations never go backwards in the state; an older copy keeps the newer number. */
+	if (s->incarnation >= d->incarnation)
+		json_object_set_new(c, "incarnation", json_integer((json_int_t)s->incarnation));
+	propose(l, c);
+}
+
+static void decide_disabled(struct leader *l, const struct hax_domain *d, struct sighting *s,
+			    size_t n)
+{
+	if (n == 1) {
+		set_domain(l, d, DOM_STOPPING, s[0].host->name, "disabled by the operator");
+		command(l, s[0].host->name, d->name,
+			json_pack("{s:s, s:s, s:I, s:I}", "op", "stop", "name", d->name, "timeout_ms",
+				  (json_int_t)l->conf->cluster.stop_timeout_ms, "incarnation",
+				  (json_int_t)s[0].incarnation),
+			s[0].incarnation, l->conf->cluster.stop_timeout_ms);
+		return;
+	}
+	set_domain(l, d, DOM_DISABLED, "", "");
+}
+
+/* Returns true when the domain needs a host. */
+static bool decide(struct leader *l, const struct hax_domain *d)
+{
+	struct sighting s[LEADER_MAX_HOSTS];
+	size_t n;
+	char why[STATE_REASON_MAX];
+
+	if (pending(l, d->name) || busy_anywhere(l, d->name))
+		return false;
+	n = where_running(l, d->name, s, HAX_ARRAY_SIZE(s));
+	if (n > 1) {
+		resolve_double_run(l, d, s, n);
+		return false;
+	}
+	if (!d->enabled) {
+		decide_disabled(l, d, s, n);
+		return false;
+	}
+	if (n == 1) {
+		adopt_running(l, d, &s[0]);
+		return false;
+	}
+	if (d->host[0] && !host_safe(l, d->host)) {
+		snprintf(why, sizeof(why), "awaiting fence of %s", d->host);
+		set_domain(l, d, DOM_RECOVERING, NULL, why);
+		return false;
+	}
+	if (d->state == DOM_FAILED)
+		return false; /* the operator re-enables it */
+	if (d->state == DOM_RUNNING)
+		hax_log(LOG_WARNING, "leader: %s vanished from %s, restarting it", d->name, d->host);
+	return true;
+}
+
+static void start_on(struct leader *l, const struct hax_domain *d, const char *host)
+{
+	uint64_t inc = l->next_inc++;
+	json_t *c = change_domain_set(d->name);
+
+	json_object_set_new(c, "state", json_string("starting"));
+	json_object_set_new(c, "host", json_string(host));
+	json_object_set_new(c, "incarnation", json_integer((json_int_t)inc));
+	json_object_set_new(c, "reason", json_string(""));
+	propose(l, c);
+	command(l, host, d->name,
+		json_pack("{s:s, s:{s:s, s:s, s:I, s:I}, s:I}", "op", "start", "domain", "name",
+			  d->name, "definition", d->definition, "memory_mib",
+			  (json_int_t)d->memory_mib, "vcpus", (json_int_t)d->vcpus, "incarnation",
+			  (json_int_t)inc),
+		inc, l->conf->cluster.start_timeout_ms);
+}
+
+/* Make the replicated host records follow the members' reports. */
+static void sync_hosts(struct leader *l)
+{
+	const struct hax_state *s = cur(l);
+	size_t i;
+
+	for (i = 0; i < l->nhosts; i++) {
+		struct lhost *h = &l->hosts[i];
+		const struct hax_host *sh = state_host(s, h->name);
+		json_int_t mem = json_integer_value(json_object_get(h->inv, "mem_total_mib"));
+		json_int_t cpu = json_integer_value(json_object_get(h->inv, "vcpus_total"));
+		json_t *c;
+
+		if (!h->member || !h->inv)
+			continue;
+		if (sh && sh->state == HOST_ONLINE && sh->mem_total_mib == (uint64_t)mem &&
+		    sh->vcpus_total == (uint32_t)cpu && sh->nodeid == h->nodeid)
+			continue;
+		c = change_host_set(h->name, h->nodeid);
+		json_object_set_new(c, "state", json_string("online"));
+		json_object_set_new(c, "mem_total_mib", json_integer(mem));
+		json_object_set_new(c, "vcpus_total", json_integer(cpu));
+		propose(l, c);
+	}
+}
+
+static void place(struct leader *l, bool *wanted)
+{
+	const struct hax_state *s = cur(l);
+	size_t nh = s->nhosts, nd = s->ndomains, i;
+	bool *host_ok = hax_xcalloc(nh, sizeof(*host_ok));
+	int *where = hax_xcalloc(nd, sizeof(*where));
+	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(nd, sizeof(*reason));
+	struct hax_state *snap = state_clone(s); /* proposals may change s under us */
+
+	for (i = 0; i < nh; i++)
+		host_ok[i] = snap->hosts[i].state == HOST_ONLINE && leader_host_reported(l, snap->hosts[i].name);
+	policy_plan(snap, host_ok, wanted, where, reason);
+	for (i = 0; i < nd; i++) {
+		if (!wanted[i])
+			continue;
+		if (where[i] >= 0)
+			start_on(l, &snap->domains[i], snap->hosts[where[i]].name);
+		else
+			set_domain(l, &snap->domains[i], DOM_RECOVERING, NULL, reason[i]);
+	}
+	state_free(snap);
+	free(reason);
+	free(where);
+	free(host_ok);
+}
+
+void leader_tick(struct leader *l)
+{
+	const struct hax_state *s;
+	struct hax_state *snap;
+	bool *wanted;
+	size_t j;
+
+	if (!all_members_reported(l))
+		return;
+	expire_pending(l);
+	sync_hosts(l);
+	s = cur(l);
+	if (l->next_inc <= s->last_incarnation)
+		l->next_inc = s->last_incarnation + 1;
+	snap = state_clone(s);
+	wanted = hax_xcalloc(snap->ndomains ? snap->ndomains : 1, sizeof(*wanted));
+	for (j = 0; j < snap->ndomains; j++)
+		wanted[j] = decide(l, &snap->domains[j]);
+	state_free(snap);
+	/* decide() may have proposed changes: placement works on the state they produced. */
+	if (cur(l)->ndomains == j)
+		place(l, wanted);
+	free(wanted);
+}
+
+/* ---- answers from agents ---- */
+
+static void start_failed(struct leader *l, const struct hax_domain *d, const char *host,
+			 const char *error)
+{
+	json_t *c = change_domain_set(d->name);
+	uint32_t attempts = d->start_attempts + 1;
+	char why[STATE_REASON_MAX];
+
+	if (attempts > l->conf->cluster.start_retries) {
+		snprintf(why, sizeof(why), "start failed %u times, last on %s: %s", attempts, host,
+			 error);
+		json_object_set_new(c, "state", json_string("failed"));
+	} else {
+		snprintf(why, sizeof(why), "start on %s failed: %s", host, error);
+		json_object_set_new(c, "state", json_string("recovering"));
+	}
+	/* The agent answered, so its host is a live member and the next inventory shows
+	 * whether anything was left running there; until then the host stays recorded. */
+	json_object_set_new(c, "start_attempts", json_integer(attempts));
+	json_object_set_new(c, "reason", json_string(why));
+	propose(l, c);
+}
+
+void leader_on_result(struct leader *l, const json_t *res)
+{
+	const char *host = json_string_value(json_object_get(res, "host"));
+	const char *cmd = json_string_value(json_object_get(res, "cmd"));
+	const char *name = json_string_value(json_object_get(res, "name"));
+	const char *error = json_string_value(json_object_get(res, "error"));
+	bool ok = json_is_true(json_object_get(res, "ok"));
+	struct pending *p = name ? pending(l, name) : NULL;
+	const struct hax_domain *d = name ? state_domain(cur(l), name) : NULL;
+
+	if (!host || !cmd || !p || strcmp(p->host, host) || strcmp(p->cmd, cmd)) {
+		hax_log(LOG_WARNING, "leader: unexpected result %s %s from %s, ignoring",
+			cmd ? cmd : "?", name ? name : "?", host ? host : "?");
+		return;
+	}
+	pending_del(l, p);
+	if (!d)
+		return;
+	if (strcmp(cmd, "start") == 0 && ok) {
+		json_t *c = change_domain_set(d->name);
+
+		json_object_set_new(c, "state", json_string("running"));
+		json_object_set_new(c, "start_attempts", json_integer(0));
+		propose(l, c);
+	} else if (strcmp(cmd, "start") == 0) {
+		start_failed(l, d, host, error ? error : "unknown error");
+	} else if (strcmp(cmd, "stop") == 0 && ok) {
+		set_domain(l, d, d->enabled ? DOM_STOPPED : DOM_DISABLED, "", "");
+	} else if (!ok) {
+		hax_log(LOG_WARNING, "leader: %s %s on %s failed: %s; will retry", cmd, name, host,
+			error ? error : "?");
+	}
+}
+
+/* ---- operator requests ---- */
+
+static json_t *reply_error(const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *req_add(struct leader *l, const json_t *req)
+{
+	struct hax_domain d;
+	char err[256];
+	json_t *dj;
+	int r;
+
+	if (domain_from_json(json_object_get(req, "domain"), &d, err, sizeof(err)) < 0)
+		return reply_error("invalid domain: %s", err);
+	if (state_domain(cur(l), d.name)) {
+		domain_clear(&d);
+		return reply_error("domain %s already exists", json_string_value(json_object_get(json_object_get(req, "domain"), "name")));
+	}
+	r = l->ops.validate(l->ops.opaque, d.definition, err, sizeof(err));
+	if (r < 0) {
+		domain_clear(&d);
+		return reply_error("invalid definition: %s", err);
+	}
+	/* Whatever the client sent, a new domain starts life stopped, nowhere, enabled. */
+	d.state = DOM_STOPPED;
+	d.host[0] = d.target[0] = d.reason[0] = '\0';
+	d.incarnation = 0;
+	d.start_attempts = 0;
+	d.since_ns = l->ops.now_real(l->ops.opaque);
+	dj = domain_to_json(&d);
+	domain_clear(&d);
+	propose(l, json_pack("{s:s, s:o}", "op", "domain-add", "domain", dj));
+	return reply_ok();
+}
+
+static json_t *req_remove(struct leader *l, const struct hax_domain *d)
+{
+	struct sighting s[LEADER_MAX_HOSTS];
+
+	if (where_running(l, d->name, s, HAX_ARRAY_SIZE(s)) > 0 || policy_dom_holds_host(d) ||
+	    pending(l, d->name))
+		return reply_error("domain %s is running or busy; disable it and wait until it is stopped",
+				   d->name);
+	if (d->host[0])
+		return reply_error("domain %s may still run on a lost host; it cannot be removed until that host is fenced",
+				   d->name);
+	propose(l, json_pack("{s:s, s:s}", "op", "domain-remove", "name", d->name));
+	return reply_ok();
+}
+
+static json_t *req_enable(struct leader *l, const struct hax_domain *d, bool enable)
+{
+	json_t *c = change_domain_set(d->name);
+
+	json_object_set_new(c, "enabled", json_boolean(enable));
+	if (enable && (d->state == DOM_FAILED || d->state == DOM_DISABLED)) {
+		json_object_set_new(c, "state", json_string("stopped"));
+		json_object_set_new(c, "start_attempts", json_integer(0));
+		json_object_set_new(c, "reason", json_string(""));
+	}
+	propose(l, c);
+	return reply_ok();
+}
+
+json_t *leader_request(struct leader *l, const json_t *req)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *name = json_string_value(json_object_get(req, "name"));
+	const struct hax_domain *d;
+
+	if (!cmd)
+		return reply_error("malformed request%s", "");
+	if (strcmp(cmd, "domain-add") == 0)
+		return req_add(l, req);
+	if (!name)
+		return reply_error("%s: a domain name is required", cmd);
+	d = state_domain(cur(l), name);
+	if (!d)
+		return reply_error("no such domain: %s", name);
+	if (strcmp(cmd, "domain-remove") == 0)
+		return req_remove(l, d);
+	if (strcmp(cmd, "domain-enable") == 0)
+		return req_enable(l, d, true);
+	if (strcmp(cmd, "domain-disable") == 0)
+		return req_enable(l, d, false);
+	return reply_error("unknown command: %s", cmd);
+}

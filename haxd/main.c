@@ -1,1 +1,487 @@
-int main(void) { return 0; } /* placeholder */
+/*
+ * haxd: the loop, signals, configuration, state persistence and the wiring between
+ * agent, leader and IPC. In standalone mode leader and agent talk by direct calls; the
+ * cluster mode (corosync) replaces those calls with CPG messages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <qb/qbdefs.h>
+#include <qb/qblog.h>
+#include <qb/qbloop.h>
+
+#include "../agent/agent.h"
+#include "../conf/conf.h"
+#include "change.h"
+#include "events.h"
+#include "ipc.h"
+#include "leader.h"
+#include "loop.h"
+#include "proto.h"
+#include "state.h"
+#include "status.h"
+
+#define AGENT_POLL_MS 1000
+
+struct haxd {
+	struct hax_conf conf;
+	char conf_path[PATH_MAX];
+	struct conf_host self;
+	struct hax_state *state;
+	qb_loop_t *loop;
+	struct agent *agent;
+	struct leader *leader;
+	struct ipc_server *ipc;
+	const struct hv_ops *driver;
+	qb_loop_timer_handle tick;
+	bool standalone;
+};
+
+/* The daemon is one process with one loop: this is its single instance. */
+static struct haxd hd;
+
+/* ---- loop.h over qb_loop and qb_log ---- */
+
+int hax_timer_add(uint64_t ms, hax_timer_fn fn, void *data, hax_timer_t *t)
+{
+	qb_loop_timer_handle h;
+	int r = qb_loop_timer_add(hd.loop, QB_LOOP_MED, ms * 1000000ull, data, fn, &h);
+
+	if (r < 0)
+		return r;
+	*t = h;
+	return 0;
+}
+
+void hax_timer_del(hax_timer_t t)
+{
+	if (t)
+		qb_loop_timer_del(hd.loop, t);
+}
+
+void hax_log(int prio, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	qb_log(prio, "%s", buf);
+}
+
+/* ---- the replicated state: apply, persist, announce ---- */
+
+static int apply_change(json_t *change)
+{
+	struct hax_state *old = state_clone(hd.state);
+	char err[256];
+	int r;
+
+	r = change_apply(hd.state, change, err, sizeof(err));
+	if (r < 0) {
+		hax_log(LOG_ERR, "state change dropped: %s", err);
+		state_free(old);
+		return r;
+	}
+	r = state_save(hd.state, hd.conf.cluster.state_dir);
+	if (r < 0)
+		hax_log(LOG_CRIT, "cannot persist the state in %s: %s", hd.conf.cluster.state_dir,
+			strerror(-r));
+	events_diff(old, hd.state);
+	state_free(old);
+	return 0;
+}
+
+/* ---- standalone wiring: leader <-> agent by direct calls ---- */
+
+static const struct hax_state *ops_state(void *opaque)
+{
+	(void)opaque;
+	return hd.state;
+}
+
+static int ops_propose(void *opaque, json_t *change)
+{
+	int r;
+
+	(void)opaque;
+	r = apply_change(change);
+	json_decref(change);
+	return r;
+}
+
+static int ops_command(void *opaque, const char *host, json_t *cmd)
+{
+	(void)opaque;
+	if (strcmp(host, hd.self.name) != 0) {
+		json_decref(cmd);
+		return -EHOSTUNREACH;
+	}
+	agent_command(hd.agent, cmd);
+	json_decref(cmd);
+	return 0;
+}
+
+static int ops_validate(void *opaque, const char *definition, char *err, size_t errlen)
+{
+	(void)opaque;
+	return hd.driver->validate(definition, err, errlen);
+}
+
+static uint64_t ops_now_real(void *opaque)
+{
+	(void)opaque;
+	return hax_now_real_ns();
+}
+
+static uint64_t ops_now_mono(void *opaque)
+{
+	(void)opaque;
+	return hax_now_mono_ns();
+}
+
+static const struct leader_ops leader_ops = {
+	.state = ops_state,
+	.propose = ops_propose,
+	.command = ops_command,
+	.validate = ops_validate,
+	.now_real = ops_now_real,
+	.now_mono = ops_now_mono,
+};
+
+static void agent_inventory(void *opaque, const json_t *inv)
+{
+	(void)opaque;
+	leader_on_inventory(hd.leader, inv);
+	leader_tick(hd.leader);
+}
+
+static void agent_result(void *opaque, const json_t *res)
+{
+	(void)opaque;
+	leader_on_result(hd.leader, res);
+}
+
+/* ---- requests from haxctl and check_haxd ---- */
+
+static json_t *status_reply(void)
+{
+	struct status_runtime rt = {
+		.cluster = hd.conf.cluster.name,
+		.quorate = hd.standalone,
+		.leader = hd.standalone ? hd.self.name : "",
+		.self = hd.self.name,
+		.mode = hd.standalone ? "standalone" : "cluster",
+	};
+
+	return status_json(hd.state, &rt);
+}
+
+static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	(void)opaque;
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "domain-list") == 0) {
+		ipc_reply(call, status_reply());
+	} else if (strcmp(cmd, "events") == 0) {
+		ipc_reply(call, json_pack("{s:b, s:o}", "ok", 1, "events", events_json()));
+	} else if (strncmp(cmd, "domain-", 7) == 0) {
+		json_t *reply = leader_request(hd.leader, req);
+
+		const json_t *dom = json_object_get(req, "domain");
+
+		hax_log(LOG_INFO, "request %s %s from uid %u: %s", cmd,
+			json_string_value(json_object_get(dom ? dom : req, "name")) ?: "?",
+			(unsigned)ipc_call_uid(call),
+			json_is_true(json_object_get(reply, "ok")) ? "ok"
+								   : json_string_value(json_object_get(reply, "error")));
+		ipc_reply(call, reply);
+		/* Act on the change now rather than at the next tick. */
+		leader_tick(hd.leader);
+	} else {
+		ipc_reply(call, json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command"));
+	}
+}
+
+/* ---- timers and signals ---- */
+
+static void on_tick(void *data)
+{
+	(void)data;
+	leader_tick(hd.leader);
+	qb_loop_timer_add(hd.loop, QB_LOOP_LOW, hd.conf.cluster.tick_ms * 1000000ull, NULL,
+			  on_tick, &hd.tick);
+}
+
+static int32_t on_stop_signal(int32_t sig, void *data)
+{
+	(void)data;
+	hax_log(LOG_NOTICE, "signal %d: stopping (domains keep running)", sig);
+	qb_loop_stop(hd.loop);
+	return 0;
+}
+
+static void print_conf_errors(const struct conf_errors *errs, int prio)
+{
+	int i;
+
+	for (i = 0; i < errs->n; i++)
+		hax_log(prio, "%s", errs->msg[i]);
+}
+
+/* Re-read the file: an invalid one keeps the old configuration; a valid one replaces the
+ * reloadable cluster settings (the rest needs a restart and is said so). */
+static int32_t on_hup(int32_t sig, void *data)
+{
+	struct hax_conf *fresh = hax_xcalloc(1, sizeof(*fresh));
+	struct conf_errors errs = {0};
+	struct conf_cluster *c = &hd.conf.cluster;
+
+	(void)sig;
+	(void)data;
+	if (conf_parse_file(hd.conf_path, fresh, &errs) < 0) {
+		print_conf_errors(&errs, LOG_ERR);
+		hax_log(LOG_ERR, "reload: %s is invalid, keeping the running configuration",
+			hd.conf_path);
+	} else {
+		c->tick_ms = fresh->cluster.tick_ms;
+		c->start_timeout_ms = fresh->cluster.start_timeout_ms;
+		c->stop_timeout_ms = fresh->cluster.stop_timeout_ms;
+		c->migrate_timeout_ms = fresh->cluster.migrate_timeout_ms;
+		c->start_retries = fresh->cluster.start_retries;
+		c->no_quorum_policy = fresh->cluster.no_quorum_policy;
+		c->no_quorum_timeout_ms = fresh->cluster.no_quorum_timeout_ms;
+		c->fence_retry_ms = fresh->cluster.fence_retry_ms;
+		c->log_level = fresh->cluster.log_level;
+		hax_log(LOG_NOTICE, "reload: %s applied (settings that are not reloadable need a restart)",
+			hd.conf_path);
+	}
+	conf_errors_free(&errs);
+	free(fresh);
+	return 0;
+}
+
+/* ---- startup ---- */
+
+static int find_self(const char *name)
+{
+	char host[HAX_NAME_MAX] = "";
+	const struct conf_host *h;
+
+	if (!name) {
+		gethostname(host, sizeof(host) - 1);
+		host[strcspn(host, ".")] = '\0';
+		name = host;
+	}
+	h = conf_host_by_name(&hd.conf, name);
+	if (h) {
+		hd.self = *h;
+		return 0;
+	}
+	if (hd.conf.nhosts > 0 || !hd.standalone || !hax_valid_name(name)) {
+		fprintf(stderr, "haxd: host \"%s\" is not in %s (name this host with -H NAME)\n",
+			name, hd.conf_path);
+		return -ENOENT;
+	}
+	/* Standalone with no [host] section: this machine, nodeid 1. */
+	hax_strlcpy(hd.self.name, name, sizeof(hd.self.name));
+	hd.self.nodeid = 1;
+	snprintf(hd.self.iqn, sizeof(hd.self.iqn), "iqn.2026-11.org.hax:%s", name);
+	return 0;
+}
+
+static int load_state(void)
+{
+	char err[256];
+	int r;
+
+	if (mkdir(hd.conf.cluster.state_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "haxd: %s: %s\n", hd.conf.cluster.state_dir, strerror(errno));
+		return -errno;
+	}
+	r = state_load(hd.conf.cluster.state_dir, &hd.state, err, sizeof(err));
+	if (r == -ENOENT) {
+		hd.state = state_new(hd.conf.cluster.name);
+		return 0;
+	}
+	if (r < 0) {
+		/* Safety: an unreadable state could hide running domains; never start empty. */
+		fprintf(stderr, "haxd: cannot load %s/state.json: %s\n", hd.conf.cluster.state_dir,
+			err);
+		return r;
+	}
+	if (strcmp(hd.state->cluster, hd.conf.cluster.name) != 0) {
+		fprintf(stderr, "haxd: %s/state.json belongs to cluster \"%s\", not \"%s\"\n",
+			hd.conf.cluster.state_dir, hd.state->cluster, hd.conf.cluster.name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static gid_t client_gid(void)
+{
+	struct group *g = getgrnam(hd.conf.cluster.client_group);
+
+	if (!g) {
+		hax_log(LOG_WARNING, "group %s does not exist: only root may use haxctl",
+			hd.conf.cluster.client_group);
+		return (gid_t)-1;
+	}
+	return g->gr_gid;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: haxd [OPTIONS]\n"
+		"The hax cluster high-availability daemon (agent and, on one host, leader).\n\n"
+		"  -c, --config FILE    configuration file (default /etc/hax/haxd.conf)\n"
+		"  -n, --check          check the configuration, print errors, exit 0 or 2\n"
+		"  -f, --foreground     log to stderr instead of syslog\n"
+		"  -s, --standalone     single host: leader and agent here, no corosync\n"
+		"  -H, --host NAME      this host's [host NAME] section (default: hostname)\n"
+		"      --ipc-name NAME  IPC service name (default haxd, or $HAX_IPC)\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        print the version\n");
+}
+
+static void setup_logging(bool foreground, int level)
+{
+	qb_log_init("haxd", LOG_DAEMON, level);
+	qb_log_format_set(QB_LOG_STDERR, "%t haxd[%P]: %p %b");
+	if (foreground) {
+		qb_log_ctl(QB_LOG_SYSLOG, QB_LOG_CONF_ENABLED, QB_FALSE);
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+}
+
+static int check_only(void)
+{
+	struct conf_errors errs = {0};
+	int r = conf_parse_file(hd.conf_path, &hd.conf, &errs), i;
+
+	for (i = 0; i < errs.n; i++)
+		printf("%s\n", errs.msg[i]);
+	conf_errors_free(&errs);
+	if (r < 0)
+		return 2;
+	printf("configuration OK\n");
+	return 0;
+}
+
+static int start_roles(const char *ipc_name)
+{
+	struct hv_host hvh = {
+		.state_dir = hd.conf.cluster.state_dir,
+		.host_name = hd.self.name,
+		.nodeid = hd.self.nodeid,
+		.iqn = hd.self.iqn,
+		.mem_mib = hd.self.memory_mib,
+		.vcpus = hd.self.vcpus,
+	};
+	struct agent_out out = {.inventory = agent_inventory, .result = agent_result};
+	char err[256];
+
+	hd.driver = hv_lookup(conf_driver_name(hd.conf.cluster.driver));
+	if (!hd.driver) {
+		fprintf(stderr, "haxd: hypervisor driver %s is not available in this build\n",
+			conf_driver_name(hd.conf.cluster.driver));
+		return -ENOTSUP;
+	}
+	hd.leader = leader_new(&hd.conf, &leader_ops);
+	leader_set_member(hd.leader, hd.self.name, hd.self.nodeid, true);
+	hd.agent = agent_new(hd.driver, &hvh, AGENT_POLL_MS, &out, err, sizeof(err));
+	if (!hd.agent) {
+		fprintf(stderr, "haxd: driver %s: %s\n", hd.driver->name, err);
+		return -EIO;
+	}
+	hd.ipc = ipc_server_new(hd.loop, ipc_name, client_gid(), on_request, NULL);
+	if (!hd.ipc) {
+		fprintf(stderr, "haxd: cannot serve IPC \"%s\" (another haxd running?)\n", ipc_name);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'n'},
+		{"foreground", no_argument, NULL, 'f'},   {"standalone", no_argument, NULL, 's'},
+		{"host", required_argument, NULL, 'H'},   {"ipc-name", required_argument, NULL, 'I'},
+		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *host = NULL, *ipc_name = getenv(HAX_IPC_ENV);
+	struct conf_errors errs = {0};
+	qb_loop_signal_handle sh;
+	bool check = false, fg = false;
+	int c, r;
+
+	hax_strlcpy(hd.conf_path, "/etc/hax/haxd.conf", sizeof(hd.conf_path));
+	while ((c = getopt_long(argc, argv, "c:nfsH:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': hax_strlcpy(hd.conf_path, optarg, sizeof(hd.conf_path)); break;
+		case 'n': check = true; break;
+		case 'f': fg = true; break;
+		case 's': hd.standalone = true; break;
+		case 'H': host = optarg; break;
+		case 'I': ipc_name = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("haxd %s\n", HAX_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "haxd: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	if (check)
+		return check_only();
+	if (conf_parse_file(hd.conf_path, &hd.conf, &errs) < 0) {
+		for (c = 0; c < errs.n; c++)
+			fprintf(stderr, "%s\n", errs.msg[c]);
+		conf_errors_free(&errs);
+		return 2;
+	}
+	conf_errors_free(&errs);
+	if (!hd.standalone) {
+		fprintf(stderr, "haxd: cluster mode (corosync) is not implemented yet; run with --standalone\n");
+		return 1;
+	}
+	setup_logging(fg, hd.conf.cluster.log_level);
+	if (find_self(host) < 0 || load_state() < 0)
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	hd.loop = qb_loop_create();
+	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGTERM, NULL, on_stop_signal, &sh);
+	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGINT, NULL, on_stop_signal, &sh);
+	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGHUP, NULL, on_hup, &sh);
+	r = start_roles(ipc_name && *ipc_name ? ipc_name : HAX_IPC_DEFAULT_NAME);
+	if (r == 0) {
+		hax_log(LOG_NOTICE, "haxd %s started: host %s (nodeid %u), %s mode, driver %s, state (%llu, %llu)",
+			HAX_VERSION, hd.self.name, hd.self.nodeid,
+			hd.standalone ? "standalone" : "cluster", hd.driver->name,
+			(unsigned long long)hd.state->epoch, (unsigned long long)hd.state->seq);
+		on_tick(NULL);
+		qb_loop_run(hd.loop);
+	}
+	ipc_server_free(hd.ipc);
+	agent_free(hd.agent);
+	leader_free(hd.leader);
+	state_free(hd.state);
+	qb_loop_destroy(hd.loop);
+	qb_log_fini();
+	return r == 0 ? 0 : 1;
+}

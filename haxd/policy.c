@@ -1,1 +1,188 @@
-/* placeholder: being written */
+#include "policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool policy_dom_holds_host(const struct hax_domain *d)
+{
+	return d->host[0] && (d->state == DOM_STARTING || d->state == DOM_RUNNING ||
+			      d->state == DOM_STOPPING || d->state == DOM_MIGRATING);
+}
+
+static bool dom_on_host(const struct hax_domain *d, const char *host)
+{
+	if (!policy_dom_holds_host(d))
+		return false;
+	return strcmp(d->host, host) == 0 ||
+	       (d->state == DOM_MIGRATING && strcmp(d->target, host) == 0);
+}
+
+void policy_host_free(const struct hax_state *s, size_t h, int64_t *mem_free,
+		      int64_t *vcpus_free)
+{
+	const struct hax_host *host = &s->hosts[h];
+	int64_t mem = (int64_t)host->mem_total_mib, cpu = host->vcpus_total;
+	size_t j;
+
+	for (j = 0; j < s->ndomains; j++) {
+		if (!dom_on_host(&s->domains[j], host->name))
+			continue;
+		mem -= s->domains[j].memory_mib;
+		cpu -= s->domains[j].vcpus;
+	}
+	*mem_free = mem;
+	*vcpus_free = cpu;
+}
+
+struct host_load {
+	int64_t mem, cpu;
+	int ndom;
+};
+
+static bool shares_tag(const struct hax_domain *a, const struct hax_domain *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < a->n_anti; i++)
+		for (k = 0; k < b->n_anti; k++)
+			if (strcmp(a->anti[i], b->anti[k]) == 0)
+				return true;
+	return false;
+}
+
+/* Anti-affinity against domains already on host h and those planned there this round. */
+static bool tag_conflict(const struct hax_state *s, size_t h, const struct hax_domain *d,
+			 const int *planned)
+{
+	size_t j;
+
+	if (d->n_anti == 0)
+		return false;
+	for (j = 0; j < s->ndomains; j++) {
+		const struct hax_domain *o = &s->domains[j];
+
+		if (o == d || !shares_tag(d, o))
+			continue;
+		if (planned[j] == (int)h || (planned[j] < 0 && dom_on_host(o, s->hosts[h].name)))
+			return true;
+	}
+	return false;
+}
+
+static int prefer_rank(const struct hax_domain *d, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_prefer; i++)
+		if (strcmp(d->prefer[i], host) == 0)
+			return (int)i;
+	return (int)d->n_prefer;
+}
+
+/* Better = preferred earlier, then fewer domains, then more free memory, then name. */
+static bool better(const struct hax_state *s, const struct hax_domain *d,
+		   const struct host_load *load, size_t a, size_t b)
+{
+	int ra = prefer_rank(d, s->hosts[a].name), rb = prefer_rank(d, s->hosts[b].name);
+
+	if (ra != rb)
+		return ra < rb;
+	if (load[a].ndom != load[b].ndom)
+		return load[a].ndom < load[b].ndom;
+	if (load[a].mem != load[b].mem)
+		return load[a].mem > load[b].mem;
+	return strcmp(s->hosts[a].name, s->hosts[b].name) < 0;
+}
+
+static int place_one(const struct hax_state *s, const bool *host_ok, struct host_load *load,
+		     const int *planned, size_t j, char *reason)
+{
+	const struct hax_domain *d = &s->domains[j];
+	int best = -1, nok = 0, nmem = 0, ntag = 0;
+	size_t h;
+
+	for (h = 0; h < s->nhosts; h++) {
+		if (!host_ok[h] || s->hosts[h].maintenance)
+			continue;
+		nok++;
+		if (load[h].mem < (int64_t)d->memory_mib || load[h].cpu < (int64_t)d->vcpus) {
+			nmem++;
+			continue;
+		}
+		if (tag_conflict(s, h, d, planned)) {
+			ntag++;
+			continue;
+		}
+		if (best < 0 || better(s, d, load, h, (size_t)best))
+			best = (int)h;
+	}
+	if (best < 0) {
+		if (nok == 0)
+			snprintf(reason, STATE_REASON_MAX, "no host available (online, not in maintenance)");
+		else
+			snprintf(reason, STATE_REASON_MAX,
+				 "fits nowhere: %d host(s) short of %u MiB/%u vcpus, %d blocked by anti-affinity",
+				 nmem, d->memory_mib, d->vcpus, ntag);
+	}
+	return best;
+}
+
+static bool before(const struct hax_state *s, size_t ia, size_t ib)
+{
+	const struct hax_domain *a = &s->domains[ia], *b = &s->domains[ib];
+
+	if (a->priority != b->priority)
+		return a->priority > b->priority;
+	return strcmp(a->name, b->name) < 0;
+}
+
+/* Insertion sort: qsort has no context pointer, and a global would make this impure. */
+static void sort_by_priority(const struct hax_state *s, size_t *order)
+{
+	size_t i, k;
+
+	for (i = 1; i < s->ndomains; i++) {
+		size_t v = order[i];
+
+		for (k = i; k > 0 && before(s, v, order[k - 1]); k--)
+			order[k] = order[k - 1];
+		order[k] = v;
+	}
+}
+
+void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wanted,
+		 int *out_host, char (*reason)[STATE_REASON_MAX])
+{
+	struct host_load *load = hax_xcalloc(s->nhosts, sizeof(*load));
+	size_t *order = hax_xcalloc(s->ndomains, sizeof(*order));
+	size_t h, j;
+
+	for (h = 0; h < s->nhosts; h++) {
+		policy_host_free(s, h, &load[h].mem, &load[h].cpu);
+		for (j = 0; j < s->ndomains; j++)
+			load[h].ndom += dom_on_host(&s->domains[j], s->hosts[h].name);
+	}
+	for (j = 0; j < s->ndomains; j++) {
+		order[j] = j;
+		out_host[j] = -1;
+		reason[j][0] = '\0';
+	}
+	sort_by_priority(s, order);
+	for (j = 0; j < s->ndomains; j++) {
+		size_t k = order[j];
+		int best;
+
+		if (!wanted[k])
+			continue;
+		best = place_one(s, host_ok, load, out_host, k, reason[k]);
+		out_host[k] = best;
+		if (best < 0)
+			continue;
+		load[best].mem -= s->domains[k].memory_mib;
+		load[best].cpu -= s->domains[k].vcpus;
+		load[best].ndom++;
+	}
+	free(order);
+	free(load);
+}

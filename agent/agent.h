@@ -1,0 +1,44 @@
+/*
+ * The agent role, on every host: runs the leader's commands through the hypervisor
+ * driver, one operation per domain at a time, and reports the host's inventory.
+ * Messages in and out are JSON objects; how they travel (a direct call in standalone
+ * mode, CPG in a cluster) is the caller's business, behind struct agent_out.
+ */
+#ifndef HAX_AGENT_H
+#define HAX_AGENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "hv.h"
+
+struct agent_out {
+	void *opaque;
+	/* {"op":"inventory","host","nodeid","domains":[{name,incarnation,state,memory_mib,
+	 *  vcpus}],"busy":[names],"mem_total_mib","vcpus_total"}; borrowed reference. */
+	void (*inventory)(void *opaque, const json_t *inv);
+	/* {"op":"result","host","cmd","name","incarnation","ok","error"}; borrowed. */
+	void (*result)(void *opaque, const json_t *res);
+};
+
+struct agent;
+
+/* Starts polling the driver every poll_ms; NULL + err on failure (driver init). */
+struct agent *agent_new(const struct hv_ops *driver, const struct hv_host *host,
+			uint64_t poll_ms, const struct agent_out *out, char *err, size_t errlen);
+/* Cancels in-flight operations (domains keep running) and frees; accepts NULL. */
+void agent_free(struct agent *a);
+
+/* A command from the leader:
+ *   {"op":"start","domain":{name,definition,memory_mib,vcpus},"incarnation":N}
+ *   {"op":"stop","name","timeout_ms"}   {"op":"destroy","name"}
+ * Exactly one result follows, possibly at once (a bad command, a busy domain). */
+void agent_command(struct agent *a, const json_t *cmd);
+
+/* Report the inventory at the next poll even if unchanged (a new leader's sync). */
+void agent_request_inventory(struct agent *a);
+
+/* The last inventory sent (borrowed; NULL before the first). */
+const json_t *agent_last_inventory(const struct agent *a);
+
+#endif

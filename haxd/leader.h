@@ -1,0 +1,55 @@
+/*
+ * The leader role: observes agents' inventories and results, decides in one tick, and
+ * acts only through its ops (propose a state change, command an agent). It reads the
+ * replicated state but never writes it: every change goes through ops->propose, which
+ * applies it locally in standalone mode and multicasts it in a cluster.
+ */
+#ifndef HAX_LEADER_H
+#define HAX_LEADER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../conf/conf.h"
+#include "state.h"
+
+struct leader_ops {
+	void *opaque;
+	/* The current replicated state (owned by the caller, changes as proposals apply). */
+	const struct hax_state *(*state)(void *opaque);
+	/* Replicate a change (reference stolen); 0 or -errno. */
+	int (*propose)(void *opaque, json_t *change);
+	/* Send a command to the agent of host (reference stolen); 0 or -errno. */
+	int (*command)(void *opaque, const char *host, json_t *cmd);
+	/* Check a hypervisor definition; 0 or -EINVAL + err. */
+	int (*validate)(void *opaque, const char *definition, char *err, size_t errlen);
+	/* Wall and monotonic clocks, in ns (a simulator provides its own). */
+	uint64_t (*now_real)(void *opaque);
+	uint64_t (*now_mono)(void *opaque);
+};
+
+struct leader;
+
+struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *ops);
+void leader_free(struct leader *l);   /* accepts NULL */
+
+/* Membership: which hosts are members of the partition this leader serves. A host that
+ * stops being a member loses its inventory. */
+void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool member);
+
+/* Facts from agents (borrowed references); malformed ones are dropped and logged. */
+void leader_on_inventory(struct leader *l, const json_t *inv);
+void leader_on_result(struct leader *l, const json_t *res);
+
+/* Decide and act once. Does nothing until every member has reported an inventory. */
+void leader_tick(struct leader *l);
+
+/* An operator request ({"cmd": "domain-add"|"domain-remove"|"domain-enable"|
+ * "domain-disable", ...}); returns the reply {"ok":bool,"error":...} (new reference). */
+json_t *leader_request(struct leader *l, const json_t *req);
+
+/* Per-host runtime facts for status: is it a member, has it reported. */
+bool leader_host_reported(const struct leader *l, const char *host);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * Placement decisions: pure functions of a read-only state and the leader's view of which
+ * hosts may take work. No I/O, no clock, no globals (STYLE.md habit 3).
+ */
+#ifndef HAX_POLICY_H
+#define HAX_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "state.h"
+
+/* Domain states whose memory and vcpus count against their host. */
+bool policy_dom_holds_host(const struct hax_domain *d);
+
+/* Plan placements. host_ok[i] says whether s->hosts[i] may receive work now (online, in
+ * the quorate partition, inventory reported); maintenance is checked here. wanted[j] says
+ * whether s->domains[j] needs a host. Domains are placed highest priority first (then by
+ * name), each one counting the placements made before it. On return, out_host[j] is the
+ * chosen host index or -1; for -1 with wanted[j], reason[j] says why. */
+void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wanted,
+		 int *out_host, char (*reason)[STATE_REASON_MAX]);
+
+/* Free memory (MiB) and vcpus of host index h given the current assignments. */
+void policy_host_free(const struct hax_state *s, size_t h, int64_t *mem_free,
+		      int64_t *vcpus_free);
+
+#endif

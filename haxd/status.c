@@ -1,0 +1,49 @@
+#include "status.h"
+
+#include <string.h>
+
+#include "policy.h"
+
+static json_t *host_json(const struct hax_state *s, size_t h)
+{
+	const struct hax_host *host = &s->hosts[h];
+	json_t *names = json_array();
+	int64_t mem_free, cpu_free;
+	size_t j;
+
+	for (j = 0; j < s->ndomains; j++)
+		if (policy_dom_holds_host(&s->domains[j]) &&
+		    strcmp(s->domains[j].host, host->name) == 0)
+			json_array_append_new(names, json_string(s->domains[j].name));
+	policy_host_free(s, h, &mem_free, &cpu_free);
+	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:o}", "name", host->name, "nodeid",
+			 (json_int_t)host->nodeid, "state", host_state_name(host->state),
+			 "maintenance", host->maintenance, "mem_total_mib",
+			 (json_int_t)host->mem_total_mib, "mem_free_mib",
+			 (json_int_t)(mem_free > 0 ? mem_free : 0), "vcpus_total",
+			 (json_int_t)host->vcpus_total, "domains", names);
+}
+
+static json_t *domain_json(const struct hax_domain *d)
+{
+	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:b, s:s, s:I}", "name", d->name,
+			 "state", dom_state_name(d->state), "host", d->host, "priority",
+			 (int)d->priority, "incarnation", (json_int_t)d->incarnation, "memory_mib",
+			 (json_int_t)d->memory_mib, "vcpus", (json_int_t)d->vcpus, "enabled",
+			 d->enabled, "reason", d->reason, "since_ns", (json_int_t)d->since_ns);
+}
+
+json_t *status_json(const struct hax_state *s, const struct status_runtime *rt)
+{
+	json_t *hosts = json_array(), *doms = json_array();
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		json_array_append_new(hosts, host_json(s, i));
+	for (i = 0; i < s->ndomains; i++)
+		json_array_append_new(doms, domain_json(&s->domains[i]));
+	return json_pack("{s:b, s:{s:s, s:b, s:s, s:I, s:I, s:s, s:s}, s:o, s:o}", "ok", 1,
+			 "cluster", "name", rt->cluster, "quorate", rt->quorate, "leader",
+			 rt->leader, "epoch", (json_int_t)s->epoch, "seq", (json_int_t)s->seq,
+			 "mode", rt->mode, "self", rt->self, "hosts", hosts, "domains", doms);
+}

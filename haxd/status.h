@@ -1,0 +1,25 @@
+/* The status document shared by haxctl status --json, check_haxd and the man page. */
+#ifndef HAX_STATUS_H
+#define HAX_STATUS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "state.h"
+
+struct status_runtime {
+	const char *cluster;
+	bool quorate;
+	const char *leader;       /* host name, "" when there is none */
+	const char *self;         /* the host answering */
+	const char *mode;         /* "standalone" or "cluster" */
+};
+
+/* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self"},
+ *  "hosts":[{"name","nodeid","state","maintenance","mem_total_mib","mem_free_mib",
+ *            "vcpus_total","domains":[names]}],
+ *  "domains":[{"name","state","host","priority","incarnation","memory_mib","vcpus",
+ *              "enabled","reason","since_ns"}]}  (new reference) */
+json_t *status_json(const struct hax_state *s, const struct status_runtime *rt);
+
+#endif
