@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,13 +76,51 @@ static bool user_in_group(uid_t uid, gid_t primary, gid_t want)
 	return false;
 }
 
+/* The supplementary groups the client process really has (newgrp, setpriv, sg): read
+ * from /proc, since the socket only carries the primary gid. */
+static bool process_in_group(pid_t pid, gid_t want)
+{
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line + 7, *end;
+
+		if (strncmp(line, "Groups:", 7) != 0)
+			continue;
+		for (;;) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			if ((gid_t)g == want)
+				found = true;
+			p = end;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static int32_t conn_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct ipc_server *srv = qb_ipcs_connection_service_context_get(c);
+	struct qb_ipcs_connection_stats st = {0};
+	bool member = false;
 
-	if (uid != 0 && (srv->client_gid == (gid_t)-1 || !user_in_group(uid, gid, srv->client_gid))) {
-		hax_log(LOG_NOTICE, "ipc: refused a client with uid %u (not root or in the client group)",
-			(unsigned)uid);
+	if (srv->client_gid != (gid_t)-1) {
+		qb_ipcs_connection_stats_get(c, &st, 0);
+		member = user_in_group(uid, gid, srv->client_gid) ||
+			 (st.client_pid > 0 && process_in_group(st.client_pid, srv->client_gid));
+	}
+	if (uid != 0 && !member) {
+		hax_log(LOG_NOTICE, "ipc: refused a client with uid %u, pid %d (not root or in the client group)",
+			(unsigned)uid, (int)st.client_pid);
 		return -EACCES;
 	}
 	/* The shared-memory rings are created for this client only. */

@@ -1,0 +1,82 @@
+#!/bin/bash
+# haxctl over libqb IPC against a standalone haxd: permissions (root, the client group,
+# anyone else refused), clear errors with exit 1, usage errors with exit 2, --json shape.
+. "$HAX_SOURCE/tests/lib/common.sh"
+need_root "to run haxctl as another user and to create a group"
+need_tool setpriv util-linux
+
+export HAX_IPC="hax-it-ipc-$$"
+expect() { # expect CODE PATTERN CMD...: exit status and a line of output (stdout+stderr)
+	local code=$1 pat=$2 out rc
+	shift 2
+	out=$("$@" 2>&1); rc=$?
+	[ "$rc" = "$code" ] || fail "'$*' exited $rc, expected $code: $out"
+	echo "$out" | grep -q -- "$pat" || fail "'$*' printed [$out], expected /$pat/"
+}
+
+expect 1 "haxd is not running" "$B/haxctl" status
+
+group=haxtest$$
+groupadd "$group" || fail "groupadd"
+CLEANUPS+=("groupdel $group")
+gid=$(getent group "$group" | cut -d: -f3)
+cat >"$T/haxd.conf" <<CONF
+[cluster]
+name = ipctest
+driver = sim
+state_dir = $T/state
+client_group = $group
+tick = 500ms
+stop_timeout = 5s
+[host h1]
+nodeid = 1
+memory = 1G
+vcpus = 4
+CONF
+CLEANUPS+=('for f in $T/state/sim/*/pid; do kill -9 $(cat $f); done')
+haxd_start haxd "$T/haxd.conf" h1 || fail "haxd did not start"
+
+expect 0 "Cluster ipctest" "$B/haxctl" status
+expect 1 "permission denied" setpriv --reuid=65534 --regid=65534 --clear-groups "$B/haxctl" status
+expect 0 "Cluster ipctest" setpriv --reuid=65534 --regid=65534 --groups="$gid" "$B/haxctl" status
+note "permissions: root ok, nobody refused, nobody in $group served"
+
+expect 2 "unknown command" "$B/haxctl" frobnicate
+expect 2 "missing command" "$B/haxctl"
+expect 2 "--config FILE is required" "$B/haxctl" domain add web1
+expect 2 "invalid domain name" "$B/haxctl" domain add "a b" --config /dev/null
+expect 2 "not a number" "$B/haxctl" domain add web1 --config /dev/null --memory lots
+expect 2 "No such file" "$B/haxctl" domain add web1 --config "$T/missing.cfg"
+expect 2 "unexpected argument" "$B/haxctl" status --jsn
+expect 0 "Usage: haxctl" "$B/haxctl" --help
+
+echo "interval = 20ms" >"$T/nodisk.cfg"
+expect 1 "invalid definition" "$B/haxctl" domain add web1 --config "$T/nodisk.cfg"
+truncate -s 1M "$T/web1.img"
+printf 'disk = %s\n' "$T/web1.img" >"$T/web1.cfg"
+expect 0 "added" "$B/haxctl" domain add web1 --config "$T/web1.cfg" --memory 64 --priority 5 \
+	--anti-affinity db --prefer h1
+expect 1 "already exists" "$B/haxctl" domain add web1 --config "$T/web1.cfg"
+expect 1 "no such domain: nope" "$B/haxctl" domain enable nope
+wait_for 20 "web1 running" dom_is web1 running || fail "web1 not running"
+expect 1 "disable it" "$B/haxctl" domain remove web1
+expect 0 "web1 .*running" "$B/haxctl" domain list
+
+# The documented --json shape.
+"$B/haxctl" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+for k in ("name", "quorate", "leader", "epoch"): assert k in s["cluster"], k
+h = s["hosts"][0]
+for k in ("name", "nodeid", "state", "maintenance", "mem_total_mib", "mem_free_mib", "domains"): assert k in h, k
+d = s["domains"][0]
+for k in ("name", "state", "host", "priority", "incarnation", "memory_mib", "vcpus"): assert k in d, k
+assert d["priority"] == 5 and d["memory_mib"] == 64 and d["host"] == "h1", d
+assert h["mem_total_mib"] == 1024 and h["mem_free_mib"] == 960 and h["domains"] == ["web1"], h
+' || fail "status --json shape"
+
+expect 0 "disabled" "$B/haxctl" domain disable web1
+wait_for 20 "web1 disabled" dom_is web1 disabled || fail "web1 not disabled"
+expect 0 "removed" "$B/haxctl" domain remove web1
+expect 1 "no such domain" "$B/haxctl" domain remove web1
+echo "PASS"
