@@ -59,4 +59,19 @@ struct journal_report {
 int journal_check(const uint8_t *image, uint64_t nblocks, struct journal_report *out);
 void journal_report_free(struct journal_report *r);
 
+/*
+ * Streaming form of journal_check for disks too big to hold in memory: feed every block
+ * once (any order), then finish. journal_check() is this over an image. The scan keeps
+ * 32 bytes per valid record, not the 512-byte blocks.
+ */
+struct journal_scan;
+struct journal_scan *journal_scan_new(uint64_t nblocks);
+void journal_scan_block(struct journal_scan *s, uint64_t block, const uint8_t buf[JOURNAL_BLOCK]);
+/* Run the rules, fill out and free s. Always 0. */
+int journal_scan_finish(struct journal_scan *s, struct journal_report *out);
+
+/* Downtime between incarnation k and k + 1 of a report (k + 1 < ninc), in ns: first record
+ * of k + 1 minus last record of k. Negative when the two overlapped or clocks disagree. */
+int64_t journal_downtime_ns(const struct journal_report *r, size_t k);
+
 #endif
