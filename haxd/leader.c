@@ -24,6 +24,7 @@ struct lhost {
 	char name[HAX_NAME_MAX];
 	uint32_t nodeid;
 	bool member;
+	bool alive;              /* in corosync's membership */
 	json_t *inv;             /* last inventory; NULL = not reported since joining */
 };
 
@@ -91,12 +92,13 @@ void leader_free(struct leader *l)
 	free(l);
 }
 
-void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool member)
+void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool member,
+		       bool alive)
 {
 	struct lhost *h = lhost(l, host);
 
 	if (!h) {
-		if (!member || l->nhosts == LEADER_MAX_HOSTS)
+		if (l->nhosts == LEADER_MAX_HOSTS)
 			return;
 		h = &l->hosts[l->nhosts++];
 		hax_strlcpy(h->name, host, sizeof(h->name));
@@ -107,6 +109,7 @@ void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool
 		h->inv = NULL;
 	}
 	h->member = member;
+	h->alive = alive || member;
 }
 
 bool leader_host_reported(const struct leader *l, const char *host)
@@ -378,6 +381,22 @@ static void start_on(struct leader *l, const struct hax_domain *d, const char *h
 		inc, l->conf->cluster.start_timeout_ms);
 }
 
+/* A host whose haxd is not in the view: "agent-lost" while its corosync is still there
+ * (its domains most likely still run), "suspect" once the node itself is gone. Hosts
+ * being fenced or fenced keep that state; hosts never seen stay unknown. */
+static void host_left(struct leader *l, const struct lhost *h, const struct hax_host *sh)
+{
+	enum host_state want = h->alive ? HOST_AGENT_LOST : HOST_SUSPECT;
+	json_t *c;
+
+	if (!sh || sh->state == want ||
+	    (sh->state != HOST_ONLINE && sh->state != HOST_AGENT_LOST && sh->state != HOST_SUSPECT))
+		return;
+	c = change_host_set(h->name, sh->nodeid);
+	json_object_set_new(c, "state", json_string(host_state_name(want)));
+	propose(l, c);
+}
+
 /* Make the replicated host records follow the members' reports. */
 static void sync_hosts(struct leader *l)
 {
@@ -391,7 +410,11 @@ static void sync_hosts(struct leader *l)
 		json_int_t cpu = json_integer_value(json_object_get(h->inv, "vcpus_total"));
 		json_t *c;
 
-		if (!h->member || !h->inv)
+		if (!h->member) {
+			host_left(l, h, sh);
+			continue;
+		}
+		if (!h->inv)
 			continue;
 		if (sh && sh->state == HOST_ONLINE && sh->mem_total_mib == (uint64_t)mem &&
 		    sh->vcpus_total == (uint32_t)cpu && sh->nodeid == h->nodeid)

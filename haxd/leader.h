@@ -34,9 +34,11 @@ struct leader;
 struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *ops);
 void leader_free(struct leader *l);   /* accepts NULL */
 
-/* Membership: which hosts are members of the partition this leader serves. A host that
- * stops being a member loses its inventory. */
-void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool member);
+/* Membership: member = its haxd is in this view; alive = its corosync is in this view
+ * (alive and not member: haxd died, "agent-lost"). A host that stops being a member
+ * loses its inventory. */
+void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool member,
+		       bool alive);
 
 /* Facts from agents (borrowed references); malformed ones are dropped and logged. */
 void leader_on_inventory(struct leader *l, const json_t *inv);

@@ -1,7 +1,5 @@
 /*
- * haxd: the loop, signals, configuration, state persistence and the wiring between
- * agent, leader and IPC. In standalone mode leader and agent talk by direct calls; the
- * cluster mode (corosync) replaces those calls with CPG messages.
+ * haxd: options, configuration, logging, signals and the one loop; node.c does the rest.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,30 +16,19 @@
 #include <qb/qblog.h>
 #include <qb/qbloop.h>
 
-#include "../agent/agent.h"
+#include "../agent/hv.h"
 #include "../conf/conf.h"
-#include "change.h"
-#include "events.h"
-#include "ipc.h"
-#include "leader.h"
 #include "loop.h"
+#include "node.h"
 #include "proto.h"
 #include "state.h"
-#include "status.h"
-
-#define AGENT_POLL_MS 1000
 
 struct haxd {
 	struct hax_conf conf;
 	char conf_path[PATH_MAX];
 	struct conf_host self;
-	struct hax_state *state;
+	struct hax_state *state;         /* until the node takes it */
 	qb_loop_t *loop;
-	struct agent *agent;
-	struct leader *leader;
-	struct ipc_server *ipc;
-	const struct hv_ops *driver;
-	qb_loop_timer_handle tick;
 	bool standalone;
 };
 
@@ -78,150 +65,7 @@ void hax_log(int prio, const char *fmt, ...)
 	qb_log(prio, "%s", buf);
 }
 
-/* ---- the replicated state: apply, persist, announce ---- */
-
-static int apply_change(json_t *change)
-{
-	struct hax_state *old = state_clone(hd.state);
-	char err[256];
-	int r;
-
-	r = change_apply(hd.state, change, err, sizeof(err));
-	if (r < 0) {
-		hax_log(LOG_ERR, "state change dropped: %s", err);
-		state_free(old);
-		return r;
-	}
-	r = state_save(hd.state, hd.conf.cluster.state_dir);
-	if (r < 0)
-		hax_log(LOG_CRIT, "cannot persist the state in %s: %s", hd.conf.cluster.state_dir,
-			strerror(-r));
-	events_diff(old, hd.state);
-	state_free(old);
-	return 0;
-}
-
-/* ---- standalone wiring: leader <-> agent by direct calls ---- */
-
-static const struct hax_state *ops_state(void *opaque)
-{
-	(void)opaque;
-	return hd.state;
-}
-
-static int ops_propose(void *opaque, json_t *change)
-{
-	int r;
-
-	(void)opaque;
-	r = apply_change(change);
-	json_decref(change);
-	return r;
-}
-
-static int ops_command(void *opaque, const char *host, json_t *cmd)
-{
-	(void)opaque;
-	if (strcmp(host, hd.self.name) != 0) {
-		json_decref(cmd);
-		return -EHOSTUNREACH;
-	}
-	agent_command(hd.agent, cmd);
-	json_decref(cmd);
-	return 0;
-}
-
-static int ops_validate(void *opaque, const char *definition, char *err, size_t errlen)
-{
-	(void)opaque;
-	return hd.driver->validate(definition, err, errlen);
-}
-
-static uint64_t ops_now_real(void *opaque)
-{
-	(void)opaque;
-	return hax_now_real_ns();
-}
-
-static uint64_t ops_now_mono(void *opaque)
-{
-	(void)opaque;
-	return hax_now_mono_ns();
-}
-
-static const struct leader_ops leader_ops = {
-	.state = ops_state,
-	.propose = ops_propose,
-	.command = ops_command,
-	.validate = ops_validate,
-	.now_real = ops_now_real,
-	.now_mono = ops_now_mono,
-};
-
-static void agent_inventory(void *opaque, const json_t *inv)
-{
-	(void)opaque;
-	leader_on_inventory(hd.leader, inv);
-	leader_tick(hd.leader);
-}
-
-static void agent_result(void *opaque, const json_t *res)
-{
-	(void)opaque;
-	leader_on_result(hd.leader, res);
-}
-
-/* ---- requests from haxctl and check_haxd ---- */
-
-static json_t *status_reply(void)
-{
-	struct status_runtime rt = {
-		.cluster = hd.conf.cluster.name,
-		.quorate = hd.standalone,
-		.leader = hd.standalone ? hd.self.name : "",
-		.self = hd.self.name,
-		.mode = hd.standalone ? "standalone" : "cluster",
-	};
-
-	return status_json(hd.state, &rt);
-}
-
-static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
-{
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-
-	(void)opaque;
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "domain-list") == 0) {
-		ipc_reply(call, status_reply());
-	} else if (strcmp(cmd, "events") == 0) {
-		ipc_reply(call, json_pack("{s:b, s:o}", "ok", 1, "events", events_json()));
-	} else if (strncmp(cmd, "domain-", 7) == 0) {
-		json_t *reply = leader_request(hd.leader, req);
-
-		const json_t *dom = json_object_get(req, "domain");
-
-		hax_log(LOG_INFO, "request %s %s from uid %u: %s", cmd,
-			json_string_value(json_object_get(dom ? dom : req, "name")) ?: "?",
-			(unsigned)ipc_call_uid(call),
-			json_is_true(json_object_get(reply, "ok")) ? "ok"
-								   : json_string_value(json_object_get(reply, "error")));
-		ipc_reply(call, reply);
-		/* Act on the change now rather than at the next tick. */
-		leader_tick(hd.leader);
-	} else {
-		ipc_reply(call, json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command"));
-	}
-}
-
 /* ---- timers and signals ---- */
-
-static void on_tick(void *data)
-{
-	(void)data;
-	leader_tick(hd.leader);
-	qb_loop_timer_add(hd.loop, QB_LOOP_LOW, hd.conf.cluster.tick_ms * 1000000ull, NULL,
-			  on_tick, &hd.tick);
-}
 
 static int32_t on_stop_signal(int32_t sig, void *data)
 {
@@ -380,38 +224,33 @@ static int check_only(void)
 	return 0;
 }
 
-static int start_roles(const char *ipc_name)
+static int start_node(const char *ipc_name)
 {
-	struct hv_host hvh = {
-		.state_dir = hd.conf.cluster.state_dir,
-		.host_name = hd.self.name,
-		.nodeid = hd.self.nodeid,
-		.iqn = hd.self.iqn,
-		.mem_mib = hd.self.memory_mib,
-		.vcpus = hd.self.vcpus,
+	struct node_params p = {
+		.conf = &hd.conf,
+		.self = &hd.self,
+		.state = hd.state,
+		.standalone = hd.standalone,
+		.ipc_name = ipc_name,
+		.client_gid = client_gid(),
 	};
-	struct agent_out out = {.inventory = agent_inventory, .result = agent_result};
 	char err[256];
+	int r;
 
-	hd.driver = hv_lookup(conf_driver_name(hd.conf.cluster.driver));
-	if (!hd.driver) {
+	p.driver = hv_lookup(conf_driver_name(hd.conf.cluster.driver));
+	if (!p.driver) {
 		fprintf(stderr, "haxd: hypervisor driver %s is not available in this build\n",
 			conf_driver_name(hd.conf.cluster.driver));
 		return -ENOTSUP;
 	}
-	hd.leader = leader_new(&hd.conf, &leader_ops);
-	leader_set_member(hd.leader, hd.self.name, hd.self.nodeid, true);
-	hd.agent = agent_new(hd.driver, &hvh, AGENT_POLL_MS, &out, err, sizeof(err));
-	if (!hd.agent) {
-		fprintf(stderr, "haxd: driver %s: %s\n", hd.driver->name, err);
-		return -EIO;
-	}
-	hd.ipc = ipc_server_new(hd.loop, ipc_name, client_gid(), on_request, NULL);
-	if (!hd.ipc) {
-		fprintf(stderr, "haxd: cannot serve IPC \"%s\" (another haxd running?)\n", ipc_name);
-		return -EADDRINUSE;
-	}
-	return 0;
+	hd.state = NULL; /* the node owns it now */
+	r = node_start(hd.loop, &p, err, sizeof(err));
+	if (r < 0)
+		fprintf(stderr, "haxd: %s\n", err);
+	hax_log(r < 0 ? LOG_ERR : LOG_NOTICE, "haxd %s %s: host %s (nodeid %u), %s mode, driver %s",
+		HAX_VERSION, r < 0 ? "failed to start" : "started", hd.self.name, hd.self.nodeid,
+		hd.standalone ? "standalone" : "cluster", p.driver->name);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -456,10 +295,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	conf_errors_free(&errs);
-	if (!hd.standalone) {
-		fprintf(stderr, "haxd: cluster mode (corosync) is not implemented yet; run with --standalone\n");
-		return 1;
-	}
 	setup_logging(fg, hd.conf.cluster.log_level);
 	if (find_self(host) < 0 || load_state() < 0)
 		return 1;
@@ -468,18 +303,10 @@ int main(int argc, char **argv)
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGTERM, NULL, on_stop_signal, &sh);
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGINT, NULL, on_stop_signal, &sh);
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGHUP, NULL, on_hup, &sh);
-	r = start_roles(ipc_name && *ipc_name ? ipc_name : HAX_IPC_DEFAULT_NAME);
-	if (r == 0) {
-		hax_log(LOG_NOTICE, "haxd %s started: host %s (nodeid %u), %s mode, driver %s, state (%llu, %llu)",
-			HAX_VERSION, hd.self.name, hd.self.nodeid,
-			hd.standalone ? "standalone" : "cluster", hd.driver->name,
-			(unsigned long long)hd.state->epoch, (unsigned long long)hd.state->seq);
-		on_tick(NULL);
+	r = start_node(ipc_name && *ipc_name ? ipc_name : HAX_IPC_DEFAULT_NAME);
+	if (r == 0)
 		qb_loop_run(hd.loop);
-	}
-	ipc_server_free(hd.ipc);
-	agent_free(hd.agent);
-	leader_free(hd.leader);
+	node_stop();
 	state_free(hd.state);
 	qb_loop_destroy(hd.loop);
 	qb_log_fini();

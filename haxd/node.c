@@ -1,0 +1,683 @@
+/*
+ * A cluster member (DESIGN.md "Cluster protocol"). After every view change each member
+ * multicasts a hello (its state version, full state and inventory) tagged with the
+ * view; when the hellos of every member of the view have been delivered, every member
+ * adopts the same newest state (virtual synchrony gives all the same hellos in the same
+ * order), and the lowest-nodeid member of a quorate view becomes leader, bumps the epoch
+ * and only then acts. State changes travel as "change" messages numbered with the seq
+ * they produce, so a member that missed one notices instead of drifting.
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../agent/agent.h"
+#include "change.h"
+#include "cluster.h"
+#include "events.h"
+#include "ipc.h"
+#include "leader.h"
+#include "loop.h"
+#include "msg.h"
+#include "status.h"
+
+#define AGENT_POLL_MS 1000
+#define FORWARD_TIMEOUT_MS 15000
+
+struct forward {
+	struct forward *next;
+	uint64_t id;
+	struct ipc_call *call;
+	hax_timer_t timer;
+};
+
+struct loopback {
+	struct loopback *next;
+	size_t len;
+	char buf[];
+};
+
+static struct {
+	qb_loop_t *loop;
+	struct hax_conf *conf;
+	struct conf_host self;
+	struct hax_state *state;
+	const struct hv_ops *driver;
+	bool standalone;
+	struct agent *agent;
+	struct ipc_server *ipc;
+	struct leader *leader;
+	struct cluster_view view;
+	bool synced;
+	json_t *hellos[CLUSTER_MAX_NODES];  /* by index in view.members */
+	uint64_t next_seq;                  /* leader: seq its next change produces */
+	struct forward *fwd;
+	uint64_t next_fwd_id;
+	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
+	hax_timer_t lb_timer, tick_timer;
+} nd;
+
+static void deliver(uint32_t nodeid, const void *buf, size_t len);
+
+/* ---- sending ---- */
+
+static void loopback_flush(void *data)
+{
+	struct loopback *m;
+
+	(void)data;
+	nd.lb_timer = 0;
+	while ((m = nd.lb)) {
+		nd.lb = m->next;
+		if (!nd.lb)
+			nd.lb_tail = &nd.lb;
+		deliver(nd.self.nodeid, m->buf, m->len);
+		free(m);
+	}
+}
+
+/* Standalone: deliver to ourselves from the loop, in order, never inside the call. */
+static int loopback_send(const void *buf, size_t len)
+{
+	struct loopback *m = hax_xmalloc(sizeof(*m) + len);
+
+	m->next = NULL;
+	m->len = len;
+	memcpy(m->buf, buf, len);
+	*nd.lb_tail = m;
+	nd.lb_tail = &m->next;
+	if (!nd.lb_timer)
+		hax_timer_add(0, loopback_flush, NULL, &nd.lb_timer);
+	return 0;
+}
+
+/* Send a message (reference stolen). */
+static int send_msg(json_t *msg)
+{
+	size_t len;
+	char *text = msg_encode(msg, &len);
+	int r;
+
+	json_decref(msg);
+	if (!text) {
+		hax_log(LOG_ERR, "message too large to send, dropped");
+		return -E2BIG;
+	}
+	r = nd.standalone ? loopback_send(text, len) : cluster_send(text, len);
+	free(text);
+	return r;
+}
+
+/* ---- names ---- */
+
+static const char *host_name(uint32_t nodeid)
+{
+	const struct conf_host *h = conf_host_by_nodeid(nd.conf, nodeid);
+
+	if (h)
+		return h->name;
+	return nodeid == nd.self.nodeid ? nd.self.name : NULL;
+}
+
+static bool in_view(uint32_t nodeid)
+{
+	size_t i;
+
+	for (i = 0; i < nd.view.nmembers; i++)
+		if (nd.view.members[i] == nodeid)
+			return true;
+	return false;
+}
+
+static bool alive_in_view(uint32_t nodeid)
+{
+	size_t i;
+
+	for (i = 0; i < nd.view.nnodes; i++)
+		if (nd.view.nodes[i] == nodeid)
+			return true;
+	return false;
+}
+
+/* The leader of the view: its lowest-nodeid member, if the view is quorate and synced. */
+static uint32_t view_leader(void)
+{
+	if (!nd.view.connected || !nd.view.quorate || !nd.synced || nd.view.nmembers == 0)
+		return 0;
+	return nd.view.members[0];
+}
+
+/* ---- the replicated state ---- */
+
+static void persist(void)
+{
+	int r = state_save(nd.state, nd.conf->cluster.state_dir);
+
+	if (r < 0)
+		hax_log(LOG_CRIT, "cannot persist the state in %s: %s", nd.conf->cluster.state_dir,
+			strerror(-r));
+}
+
+/* Apply a delivered change. A change every member rejects still consumes its seq, so
+ * all members stay numbered alike (the rejection is deterministic). */
+static void apply_change(uint32_t from, const json_t *m)
+{
+	uint64_t seq = (uint64_t)json_integer_value(json_object_get(m, "seq"));
+	struct hax_state *old;
+	char err[256];
+
+	if (!nd.synced || from != view_leader()) {
+		hax_log(LOG_WARNING, "change from node %u outside a synced view with it as leader, dropped",
+			from);
+		return;
+	}
+	if (seq != nd.state->seq + 1) {
+		hax_log(LOG_CRIT, "state change %llu does not follow our seq %llu: states diverged, dropped",
+			(unsigned long long)seq, (unsigned long long)nd.state->seq);
+		return;
+	}
+	old = state_clone(nd.state);
+	if (change_apply(nd.state, json_object_get(m, "change"), err, sizeof(err)) < 0) {
+		hax_log(LOG_WARNING, "state change %llu rejected: %s", (unsigned long long)seq, err);
+		nd.state->seq = seq;
+	}
+	persist();
+	events_diff(old, nd.state);
+	state_free(old);
+}
+
+/* ---- the leader's seam ---- */
+
+static const struct hax_state *ops_state(void *opaque)
+{
+	(void)opaque;
+	return nd.state;
+}
+
+static int ops_propose(void *opaque, json_t *change)
+{
+	json_t *m = msg_new(MSG_CHANGE);
+
+	(void)opaque;
+	json_object_set_new(m, "seq", json_integer((json_int_t)nd.next_seq++));
+	json_object_set_new(m, "change", change);
+	return send_msg(m);
+}
+
+static int ops_command(void *opaque, const char *host, json_t *cmd)
+{
+	json_t *m = msg_new(MSG_COMMAND);
+
+	(void)opaque;
+	json_object_set_new(m, "to", json_string(host));
+	json_object_set_new(m, "cmd", cmd);
+	return send_msg(m);
+}
+
+static int ops_validate(void *opaque, const char *definition, char *err, size_t errlen)
+{
+	(void)opaque;
+	return nd.driver->validate(definition, err, errlen);
+}
+
+static uint64_t ops_now_real(void *opaque)
+{
+	(void)opaque;
+	return hax_now_real_ns();
+}
+
+static uint64_t ops_now_mono(void *opaque)
+{
+	(void)opaque;
+	return hax_now_mono_ns();
+}
+
+static const struct leader_ops leader_ops = {
+	.state = ops_state,
+	.propose = ops_propose,
+	.command = ops_command,
+	.validate = ops_validate,
+	.now_real = ops_now_real,
+	.now_mono = ops_now_mono,
+};
+
+static void stop_leading(void)
+{
+	if (!nd.leader)
+		return;
+	leader_free(nd.leader);
+	nd.leader = NULL;
+	hax_log(LOG_NOTICE, "leader role stopped");
+}
+
+/* The members' hosts, their inventories from the hellos, a new epoch, then act. */
+static void start_leading(void)
+{
+	json_t *epoch;
+	size_t i;
+
+	nd.leader = leader_new(nd.conf, &leader_ops);
+	nd.next_seq = nd.state->seq + 1;
+	for (i = 0; i < (size_t)nd.conf->nhosts; i++) {
+		const struct conf_host *h = &nd.conf->hosts[i];
+
+		leader_set_member(nd.leader, h->name, h->nodeid, in_view(h->nodeid),
+				  alive_in_view(h->nodeid));
+	}
+	if (nd.conf->nhosts == 0)
+		leader_set_member(nd.leader, nd.self.name, nd.self.nodeid, true, true);
+	for (i = 0; i < nd.view.nmembers; i++) {
+		const json_t *inv = json_object_get(nd.hellos[i], "inventory");
+
+		if (json_is_object(inv))
+			leader_on_inventory(nd.leader, inv);
+	}
+	epoch = json_pack("{s:s, s:I}", "op", "epoch", "epoch", (json_int_t)(nd.state->epoch + 1));
+	ops_propose(NULL, epoch);
+	hax_log(LOG_NOTICE, "leader of %zu member(s), epoch %llu", nd.view.nmembers,
+		(unsigned long long)(nd.state->epoch + 1));
+	leader_tick(nd.leader);
+}
+
+/* ---- views and the sync phase ---- */
+
+static json_t *view_tag(void)
+{
+	json_t *members = json_array();
+	size_t i;
+
+	for (i = 0; i < nd.view.nmembers; i++)
+		json_array_append_new(members, json_integer(nd.view.members[i]));
+	return json_pack("{s:I, s:I, s:o}", "ring", (json_int_t)nd.view.ring, "ring_node",
+			 (json_int_t)nd.view.ring_node, "members", members);
+}
+
+static void clear_hellos(void)
+{
+	size_t i;
+
+	for (i = 0; i < CLUSTER_MAX_NODES; i++) {
+		json_decref(nd.hellos[i]);
+		nd.hellos[i] = NULL;
+	}
+}
+
+static void send_hello(void)
+{
+	const json_t *inv = nd.agent ? agent_last_inventory(nd.agent) : NULL;
+	json_t *m = msg_new(MSG_HELLO);
+
+	json_object_set_new(m, "view", view_tag());
+	json_object_set_new(m, "version", json_pack("{s:I, s:I}", "epoch",
+						    (json_int_t)nd.state->epoch, "seq",
+						    (json_int_t)nd.state->seq));
+	json_object_set_new(m, "state", state_to_json(nd.state));
+	json_object_set_new(m, "inventory", inv ? json_deep_copy(inv) : json_null());
+	send_msg(m);
+}
+
+static void on_view(void *opaque, const struct cluster_view *v)
+{
+	(void)opaque;
+	stop_leading();
+	nd.view = *v;
+	nd.synced = false;
+	clear_hellos();
+	if (!v->connected)
+		return;
+	hax_log(LOG_NOTICE, "view: ring %llu, %s, %zu haxd member(s) of %zu node(s); syncing",
+		(unsigned long long)v->ring, v->quorate ? "quorate" : "NOT quorate",
+		v->nmembers, v->nnodes);
+	if (!in_view(nd.self.nodeid))
+		return;
+	send_hello();
+}
+
+/* Pick the newest state among the hellos: highest (epoch, seq), then lowest nodeid. */
+static struct hax_state *newest_state(uint32_t *from)
+{
+	struct hax_state *best = NULL;
+	size_t i;
+
+	for (i = 0; i < nd.view.nmembers; i++) {
+		struct hax_state *s;
+		char err[256];
+
+		if (state_from_json(json_object_get(nd.hellos[i], "state"), &s, err, sizeof(err)) < 0) {
+			hax_log(LOG_ERR, "hello from node %u carries a bad state (%s), ignoring it",
+				nd.view.members[i], err);
+			continue;
+		}
+		if (strcmp(s->cluster, nd.conf->cluster.name) != 0 ||
+		    (best && state_version_cmp(s, best) <= 0)) {
+			state_free(s);
+			continue;
+		}
+		state_free(best);
+		best = s;
+		*from = nd.view.members[i];
+	}
+	return best;
+}
+
+static void sync_complete(void)
+{
+	uint32_t from = 0;
+	struct hax_state *best = newest_state(&from);
+
+	if (best && state_version_cmp(best, nd.state) > 0) {
+		hax_log(LOG_NOTICE, "sync: adopting state (%llu, %llu) from node %u (ours was (%llu, %llu))",
+			(unsigned long long)best->epoch, (unsigned long long)best->seq, from,
+			(unsigned long long)nd.state->epoch, (unsigned long long)nd.state->seq);
+		events_diff(nd.state, best);
+		state_free(nd.state);
+		nd.state = best;
+		persist();
+	} else {
+		state_free(best);
+	}
+	nd.synced = true;
+	/* Inventories taken before the sync were not sent: report afresh. */
+	if (nd.agent)
+		agent_request_inventory(nd.agent);
+	hax_log(LOG_INFO, "sync: done, state (%llu, %llu)", (unsigned long long)nd.state->epoch,
+		(unsigned long long)nd.state->seq);
+	if (view_leader() == nd.self.nodeid)
+		start_leading();
+}
+
+static void on_hello(uint32_t from, json_t *m)
+{
+	json_t *tag = view_tag();
+	size_t i, have = 0;
+	bool same = json_equal(tag, json_object_get(m, "view"));
+
+	json_decref(tag);
+	if (!same || nd.synced)
+		return; /* a hello of another view: every member drops it alike */
+	for (i = 0; i < nd.view.nmembers; i++) {
+		if (nd.view.members[i] == from) {
+			json_decref(nd.hellos[i]);
+			nd.hellos[i] = json_incref(m);
+		}
+		have += nd.hellos[i] != NULL;
+	}
+	if (have == nd.view.nmembers)
+		sync_complete();
+}
+
+/* ---- operator requests ---- */
+
+static json_t *error_reply(const char *msg)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *status_reply(void)
+{
+	uint32_t lid = view_leader();
+	struct status_runtime rt = {
+		.cluster = nd.conf->cluster.name,
+		.quorate = nd.view.connected && nd.view.quorate,
+		.leader = lid && host_name(lid) ? host_name(lid) : "",
+		.self = nd.self.name,
+		.mode = nd.standalone ? "standalone" : "cluster",
+	};
+
+	return status_json(nd.state, &rt);
+}
+
+static void forward_expired(void *data)
+{
+	struct forward *f = data, **pp;
+
+	for (pp = &nd.fwd; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	ipc_reply(f->call, error_reply("no answer from the leader (did it change?); check haxctl status and retry"));
+	free(f);
+}
+
+static void forward_to_leader(const json_t *req, struct ipc_call *call)
+{
+	struct forward *f = hax_xcalloc(1, sizeof(*f));
+	json_t *m = msg_new(MSG_REQUEST);
+
+	f->id = ++nd.next_fwd_id;
+	f->call = call;
+	f->next = nd.fwd;
+	nd.fwd = f;
+	hax_timer_add(FORWARD_TIMEOUT_MS, forward_expired, f, &f->timer);
+	json_object_set_new(m, "id", json_integer((json_int_t)f->id));
+	json_object_set_new(m, "origin", json_integer(nd.self.nodeid));
+	json_object_set_new(m, "req", json_deep_copy(req));
+	send_msg(m);
+}
+
+static void on_reply(const json_t *m)
+{
+	uint64_t id = (uint64_t)json_integer_value(json_object_get(m, "id"));
+	struct forward *f, **pp;
+
+	if ((uint32_t)json_integer_value(json_object_get(m, "to")) != nd.self.nodeid)
+		return;
+	for (pp = &nd.fwd; (f = *pp); pp = &f->next) {
+		if (f->id != id)
+			continue;
+		*pp = f->next;
+		hax_timer_del(f->timer);
+		ipc_reply(f->call, json_deep_copy(json_object_get(m, "reply")));
+		free(f);
+		return;
+	}
+}
+
+static void on_leader_request(const json_t *m)
+{
+	json_t *reply, *r;
+
+	if (!nd.leader)
+		return;
+	reply = leader_request(nd.leader, json_object_get(m, "req"));
+	r = msg_new(MSG_REPLY);
+	json_object_set(r, "id", json_object_get(m, "id"));
+	json_object_set(r, "to", json_object_get(m, "origin"));
+	json_object_set_new(r, "reply", reply);
+	send_msg(r);
+	leader_tick(nd.leader);
+}
+
+static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	(void)opaque;
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "domain-list") == 0) {
+		ipc_reply(call, status_reply());
+	} else if (strcmp(cmd, "events") == 0) {
+		ipc_reply(call, json_pack("{s:b, s:o}", "ok", 1, "events", events_json()));
+	} else if (strncmp(cmd, "domain-", 7) != 0) {
+		ipc_reply(call, error_reply("unknown command"));
+	} else if (nd.leader) {
+		ipc_reply(call, leader_request(nd.leader, req));
+		leader_tick(nd.leader);
+	} else if (!nd.view.connected) {
+		ipc_reply(call, error_reply("not connected to corosync: this host is not in a cluster"));
+	} else if (!nd.view.quorate) {
+		ipc_reply(call, error_reply("no quorum in this partition: there is no leader to ask"));
+	} else if (!nd.synced) {
+		ipc_reply(call, error_reply("the cluster is synchronising; retry in a moment"));
+	} else {
+		forward_to_leader(req, call);
+	}
+}
+
+/* ---- delivery ---- */
+
+static void deliver(uint32_t nodeid, const void *buf, size_t len)
+{
+	enum msg_type type;
+	char err[256];
+	json_t *m;
+
+	if (msg_decode(buf, len, &m, &type, err, sizeof(err)) < 0) {
+		hax_log(LOG_WARNING, "message from node %u dropped: %s", nodeid, err);
+		return;
+	}
+	switch (type) {
+	case MSG_HELLO:
+		on_hello(nodeid, m);
+		break;
+	case MSG_CHANGE:
+		apply_change(nodeid, m);
+		break;
+	case MSG_INVENTORY:
+		if (nd.leader) {
+			leader_on_inventory(nd.leader, json_object_get(m, "inv"));
+			leader_tick(nd.leader);
+		}
+		break;
+	case MSG_COMMAND:
+		if (nd.agent && nodeid == view_leader() &&
+		    strcmp(json_string_value(json_object_get(m, "to")), nd.self.name) == 0)
+			agent_command(nd.agent, json_object_get(m, "cmd"));
+		break;
+	case MSG_RESULT:
+		if (nd.leader)
+			leader_on_result(nd.leader, json_object_get(m, "res"));
+		break;
+	case MSG_REQUEST:
+		on_leader_request(m);
+		break;
+	case MSG_REPLY:
+		on_reply(m);
+		break;
+	default:
+		break;
+	}
+	json_decref(m);
+}
+
+static void on_deliver(void *opaque, uint32_t nodeid, const void *buf, size_t len)
+{
+	(void)opaque;
+	deliver(nodeid, buf, len);
+}
+
+/* ---- the agent's reports ---- */
+
+static void agent_inventory(void *opaque, const json_t *inv)
+{
+	json_t *m;
+
+	(void)opaque;
+	if (!nd.synced)
+		return; /* the next hello carries it */
+	m = msg_new(MSG_INVENTORY);
+	json_object_set_new(m, "inv", json_deep_copy(inv));
+	send_msg(m);
+}
+
+static void agent_result(void *opaque, const json_t *res)
+{
+	json_t *m = msg_new(MSG_RESULT);
+
+	(void)opaque;
+	json_object_set_new(m, "res", json_deep_copy(res));
+	if (send_msg(m) < 0)
+		hax_log(LOG_WARNING, "result of %s %s not sent (no cluster); the next leader reconciles",
+			json_string_value(json_object_get(res, "cmd")),
+			json_string_value(json_object_get(res, "name")));
+}
+
+/* ---- lifecycle ---- */
+
+static void on_tick(void *data)
+{
+	(void)data;
+	nd.tick_timer = 0;
+	if (nd.leader)
+		leader_tick(nd.leader);
+	hax_timer_add(nd.conf->cluster.tick_ms, on_tick, NULL, &nd.tick_timer);
+}
+
+static int start_agent(char *err, size_t errlen)
+{
+	struct hv_host hvh = {
+		.state_dir = nd.conf->cluster.state_dir,
+		.host_name = nd.self.name,
+		.nodeid = nd.self.nodeid,
+		.iqn = nd.self.iqn,
+		.mem_mib = nd.self.memory_mib,
+		.vcpus = nd.self.vcpus,
+	};
+	struct agent_out out = {.inventory = agent_inventory, .result = agent_result};
+
+	nd.agent = agent_new(nd.driver, &hvh, AGENT_POLL_MS, &out, err, errlen);
+	return nd.agent ? 0 : -EIO;
+}
+
+int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t errlen)
+{
+	static const struct cluster_ops cops = {.view = on_view, .deliver = on_deliver};
+
+	nd.loop = loop;
+	nd.conf = p->conf;
+	nd.self = *p->self;
+	nd.state = p->state;
+	nd.driver = p->driver;
+	nd.standalone = p->standalone;
+	nd.lb_tail = &nd.lb;
+	if (start_agent(err, errlen) < 0)
+		return -EIO;
+	nd.ipc = ipc_server_new(loop, p->ipc_name, p->client_gid, on_request, NULL);
+	if (!nd.ipc) {
+		snprintf(err, errlen, "cannot serve IPC \"%s\" (is another haxd running?)",
+			 p->ipc_name);
+		return -EADDRINUSE;
+	}
+	if (nd.standalone) {
+		struct cluster_view v = {.connected = true, .ring = 1, .ring_node = nd.self.nodeid,
+					 .quorate = true, .nmembers = 1, .nnodes = 1};
+
+		v.members[0] = v.nodes[0] = nd.self.nodeid;
+		on_view(NULL, &v);
+	} else {
+		cluster_init(loop, &cops);
+	}
+	on_tick(NULL);
+	return 0;
+}
+
+void node_stop(void)
+{
+	struct loopback *m;
+
+	hax_timer_del(nd.tick_timer);
+	hax_timer_del(nd.lb_timer);
+	while ((m = nd.lb)) {
+		nd.lb = m->next;
+		free(m);
+	}
+	while (nd.fwd) {
+		struct forward *f = nd.fwd;
+
+		nd.fwd = f->next;
+		hax_timer_del(f->timer);
+		ipc_reply(f->call, error_reply("haxd is stopping"));
+		free(f);
+	}
+	stop_leading();
+	if (!nd.standalone)
+		cluster_fini();
+	ipc_server_free(nd.ipc);
+	agent_free(nd.agent);
+	clear_hellos();
+	state_free(nd.state);
+	nd.state = NULL;
+}
