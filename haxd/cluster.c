@@ -21,6 +21,7 @@
 
 struct queued {
 	struct queued *next;
+	uint32_t nodeid;
 	size_t len;
 	char buf[];
 };
@@ -51,6 +52,11 @@ static struct {
 	size_t nnames;
 	struct node_name names[CLUSTER_MAX_NODES];
 	struct queued *queue, **queue_tail;
+	/* Messages delivered after a group or ring change that cannot be reported yet (the
+	 * quorum side has not caught up): they belong to the coming view, so they are held
+	 * and delivered right after it. */
+	bool hold;
+	struct queued *held, **held_tail;
 	hax_timer_t retry_timer, send_timer;
 } cl;
 
@@ -72,14 +78,38 @@ static void emit(bool connected)
 	cl.ops.view(cl.ops.opaque, &v);
 }
 
-/* Report a view only when CPG and quorum describe the same ring (Pacemaker PR 1575). */
-static void maybe_emit(void)
+static void free_held(void)
 {
+	struct queued *q;
+
+	while ((q = cl.held)) {
+		cl.held = q->next;
+		free(q);
+	}
+	cl.held_tail = &cl.held;
+}
+
+/* Report a view only when CPG and quorum describe the same ring (Pacemaker PR 1575).
+ * Returns whether it was reported; held messages follow it. */
+static bool maybe_emit(void)
+{
+	struct queued *q;
+
 	if (!cl.joined || !cl.have_totem || !cl.have_quorum || cl.ring_pending)
-		return;
+		return false;
 	if (cl.cpg_ring.seq != cl.q_ring.seq || cl.cpg_ring.nodeid != cl.q_ring.nodeid)
-		return;
+		return false;
 	emit(true);
+	cl.hold = false;
+	while ((q = cl.held)) {
+		cl.held = q->next;
+		if (!cl.held)
+			cl.held_tail = &cl.held;
+		if (cl.up)
+			cl.ops.deliver(cl.ops.opaque, q->nodeid, q->buf, q->len);
+		free(q);
+	}
+	return true;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -114,6 +144,8 @@ static void teardown(void)
 		quorum_finalize(cl.quorum);
 	}
 	cl.up = cl.joined = cl.have_totem = cl.have_quorum = cl.ring_pending = false;
+	cl.hold = true;
+	free_held();
 	cl.quorate = false;
 	cl.ncpg = cl.nq = 0;
 	while ((q = cl.queue)) {
@@ -137,11 +169,24 @@ static void lost_connection(const char *why)
 static void on_deliver(cpg_handle_t h, const struct cpg_name *group, uint32_t nodeid,
 		       uint32_t pid, void *msg, size_t len)
 {
+	struct queued *q;
+
 	(void)h;
 	(void)group;
 	(void)pid;
-	if (cl.joined)
+	if (!cl.joined)
+		return;
+	if (!cl.hold) {
 		cl.ops.deliver(cl.ops.opaque, nodeid, msg, len);
+		return;
+	}
+	q = hax_xmalloc(sizeof(*q) + len);
+	q->next = NULL;
+	q->nodeid = nodeid;
+	q->len = len;
+	memcpy(q->buf, msg, len);
+	*cl.held_tail = q;
+	cl.held_tail = &q->next;
 }
 
 static void on_confchg(cpg_handle_t h, const struct cpg_name *group,
@@ -175,7 +220,8 @@ static void on_confchg(cpg_handle_t h, const struct cpg_name *group,
 		if (joined[i].reason == CPG_REASON_NODEUP)
 			cl.ring_pending = true;
 	}
-	maybe_emit();
+	if (!maybe_emit())
+		cl.hold = true;
 }
 
 static void on_totem_confchg(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n,
@@ -187,7 +233,8 @@ static void on_totem_confchg(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n
 	cl.cpg_ring = ring;
 	cl.have_totem = true;
 	cl.ring_pending = false;
-	maybe_emit();
+	if (!maybe_emit())
+		cl.hold = true;
 }
 
 static void on_quorum(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring,
@@ -406,6 +453,8 @@ int cluster_init(qb_loop_t *loop, const struct cluster_ops *ops)
 	cl.loop = loop;
 	cl.ops = *ops;
 	cl.queue_tail = &cl.queue;
+	cl.held_tail = &cl.held;
+	cl.hold = true;
 	connect_now(NULL);
 	return 0;
 }
