@@ -27,6 +27,16 @@ struct agent {
 	bool force;            /* send the next inventory even if unchanged */
 	struct agent_op *ops;  /* in flight, one per domain */
 	json_t *last;          /* last inventory sent */
+	/* An operation that completes while a list is in flight makes that list stale (the
+	 * domain may be in neither the list nor the busy set): such a list is redone. */
+	uint64_t gen, list_gen;
+	struct snap_waiter *waiters;
+};
+
+struct snap_waiter {
+	struct snap_waiter *next;
+	agent_snapshot_fn fn;
+	void *opaque;
 };
 
 static void poll_now(void *data);
@@ -49,6 +59,20 @@ static json_t *busy_names(const struct agent *a)
 	return busy;
 }
 
+static void notify_waiters(struct agent *a, const json_t *inv)
+{
+	struct snap_waiter *w = a->waiters;
+
+	a->waiters = NULL;
+	while (w) {
+		struct snap_waiter *next = w->next;
+
+		w->fn(w->opaque, inv);
+		free(w);
+		w = next;
+	}
+}
+
 static void list_done(void *opaque, int result, const struct hv_domain_info *doms, size_t n)
 {
 	struct agent *a = opaque;
@@ -57,6 +81,10 @@ static void list_done(void *opaque, int result, const struct hv_domain_info *dom
 	size_t i;
 
 	a->listing = false;
+	if (a->list_gen != a->gen) {
+		schedule_poll(a, 0);
+		return;
+	}
 	schedule_poll(a, a->poll_ms);
 	if (result < 0) {
 		hax_log(LOG_WARNING, "agent: inventory failed: %s, ignoring", strerror(-result));
@@ -71,10 +99,11 @@ static void list_done(void *opaque, int result, const struct hv_domain_info *dom
 						     hv_dom_state_name(doms[i].state), "memory_mib",
 						     (json_int_t)doms[i].memory_mib, "vcpus",
 						     (json_int_t)doms[i].vcpus));
-	inv = json_pack("{s:s, s:s, s:I, s:o, s:o, s:I, s:I}", "op", "inventory", "host", a->host,
-			"nodeid", (json_int_t)a->nodeid, "domains", arr, "busy", busy_names(a),
-			"mem_total_mib", (json_int_t)cap.mem_total_mib, "vcpus_total",
-			(json_int_t)cap.vcpus);
+	inv = json_pack("{s:s, s:s, s:I, s:o, s:o, s:I, s:I, s:I}", "op", "inventory", "host",
+			a->host, "nodeid", (json_int_t)a->nodeid, "domains", arr, "busy",
+			busy_names(a), "mem_total_mib", (json_int_t)cap.mem_total_mib,
+			"vcpus_total", (json_int_t)cap.vcpus, "gen", (json_int_t)a->list_gen);
+	notify_waiters(a, inv);
 	if (!a->force && a->last && json_equal(inv, a->last)) {
 		json_decref(inv);
 		return;
@@ -93,6 +122,7 @@ static void poll_now(void *data)
 	a->timer = 0;
 	if (a->listing)
 		return;
+	a->list_gen = a->gen;
 	r = a->drv->list(a->hv, list_done, a);
 	if (r < 0) {
 		hax_log(LOG_WARNING, "agent: cannot list domains: %s, ignoring", strerror(-r));
@@ -112,9 +142,9 @@ static void send_result(struct agent *a, const char *cmd, const char *name, uint
 		snprintf(buf, sizeof(buf), "%s", strerror(-result));
 		msg = buf;
 	}
-	res = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s}", "op", "result", "host", a->host,
-			"cmd", cmd, "name", name, "incarnation", (json_int_t)inc, "ok", result == 0,
-			"error", result == 0 ? "" : msg);
+	res = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:I}", "op", "result", "host",
+			a->host, "cmd", cmd, "name", name, "incarnation", (json_int_t)inc, "ok",
+			result == 0, "error", result == 0 ? "" : msg, "gen", (json_int_t)a->gen);
 	a->out.result(a->out.opaque, res);
 	json_decref(res);
 }
@@ -132,6 +162,7 @@ static void op_done(void *opaque, int result, const char *msg)
 	hax_log(result == 0 ? LOG_INFO : LOG_WARNING, "agent: %s %s (incarnation %llu): %s",
 		op->cmd, op->name, (unsigned long long)op->incarnation,
 		result == 0 ? "done" : (msg ? msg : strerror(-result)));
+	a->gen++;
 	send_result(a, op->cmd, op->name, op->incarnation, result, msg);
 	free(op);
 	/* The inventory changed: report it now rather than at the next poll. */
@@ -244,6 +275,12 @@ void agent_free(struct agent *a)
 		a->ops = op->next;
 		free(op);
 	}
+	while (a->waiters) {
+		struct snap_waiter *w = a->waiters;
+
+		a->waiters = w->next;
+		free(w);
+	}
 	json_decref(a->last);
 	free(a);
 }
@@ -258,4 +295,17 @@ void agent_request_inventory(struct agent *a)
 const json_t *agent_last_inventory(const struct agent *a)
 {
 	return a->last;
+}
+
+void agent_snapshot(struct agent *a, agent_snapshot_fn fn, void *opaque)
+{
+	struct snap_waiter *w = hax_xcalloc(1, sizeof(*w));
+
+	w->fn = fn;
+	w->opaque = opaque;
+	w->next = a->waiters;
+	a->waiters = w;
+	a->force = true;
+	if (!a->listing)
+		schedule_poll(a, 0);
 }

@@ -15,9 +15,11 @@
 struct agent_out {
 	void *opaque;
 	/* {"op":"inventory","host","nodeid","domains":[{name,incarnation,state,memory_mib,
-	 *  vcpus}],"busy":[names],"mem_total_mib","vcpus_total"}; borrowed reference. */
+	 *  vcpus}],"busy":[names],"mem_total_mib","vcpus_total","gen"}; borrowed reference.
+	 * gen counts completed operations when the list began: an inventory older than a
+	 * result (result gen > inventory gen) may miss what that operation did. */
 	void (*inventory)(void *opaque, const json_t *inv);
-	/* {"op":"result","host","cmd","name","incarnation","ok","error"}; borrowed. */
+	/* {"op":"result","host","cmd","name","incarnation","ok","error","gen"}; borrowed. */
 	void (*result)(void *opaque, const json_t *res);
 };
 
@@ -37,6 +39,12 @@ void agent_command(struct agent *a, const json_t *cmd);
 
 /* Report the inventory at the next poll even if unchanged (a new leader's sync). */
 void agent_request_inventory(struct agent *a);
+
+/* A fresh inventory: listed after this call, with the operations in flight at the time
+ * it completes, and no operation completed in between (a stale list is redone). fn gets
+ * a borrowed reference; it is not called if the agent is freed first. */
+typedef void (*agent_snapshot_fn)(void *opaque, const json_t *inv);
+void agent_snapshot(struct agent *a, agent_snapshot_fn fn, void *opaque);
 
 /* The last inventory sent (borrowed; NULL before the first). */
 const json_t *agent_last_inventory(const struct agent *a);

@@ -330,6 +330,10 @@ static int sim_start(struct hv *hv, const struct hv_start *req, hv_done_fn done,
 
 	if (sim_parse_def(req->definition, &def, err, sizeof(err)) < 0)
 		return -EINVAL;
+	/* A start not yet settled has no exec'd guest for guest_pid to see. */
+	for (op = hv->ops; op; op = op->next)
+		if (op->kind != OP_LIST && strcmp(op->name, req->name) == 0)
+			return -EBUSY;
 	if (guest_pid(hv, req->name) > 0)
 		return -EEXIST;
 	dom_path(hv, req->name, NULL, path, sizeof(path));

@@ -36,6 +36,14 @@ static int get_u64(const json_t *o, const char *key, uint64_t max, uint64_t *out
 	return 1;
 }
 
+/* An optional string member that is present with another type. */
+static bool bad_str(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return v && !json_is_string(v);
+}
+
 static int get_bool(const json_t *o, const char *key, bool *out)
 {
 	const json_t *v = json_object_get(o, key);
@@ -150,7 +158,8 @@ static int check_domain_set(const json_t *c, const struct hax_domain *d, struct 
 	ds->r_en = get_bool(c, "enabled", &ds->enabled);
 	ds->r_inc = get_u64(c, "incarnation", INT64_MAX, &ds->inc);
 	ds->r_att = get_u64(c, "start_attempts", 1000000, &ds->attempts);
-	if (ds->r_en < 0 || ds->r_inc < 0 || ds->r_att < 0)
+	if (ds->r_en < 0 || ds->r_inc < 0 || ds->r_att < 0 || bad_str(c, "host") ||
+	    bad_str(c, "target") || bad_str(c, "reason"))
 		return fail(err, errlen, "domain-set %s: bad member type", d->name);
 	if (json_object_get(c, "state") && (!st || dom_state_parse(st, &ds->st) < 0))
 		return fail(err, errlen, "domain-set %s: bad state", d->name);
@@ -208,6 +217,7 @@ static int apply_fence_record(struct hax_state *s, const json_t *c, char *err, s
 	bool ok;
 
 	if (!json_is_object(r) || !host || !hax_valid_name(host) || !method ||
+	    bad_str(r, "detail") ||
 	    get_bool(r, "ok", &ok) != 1 || get_u64(r, "time_ns", UINT64_MAX, &fr.time_ns) != 1)
 		return fail(err, errlen, "fence-record: host, time_ns, ok and method required");
 	hax_strlcpy(fr.host, host, sizeof(fr.host));
@@ -233,11 +243,14 @@ static const struct {
 int change_apply(struct hax_state *s, const json_t *change, char *err, size_t errlen)
 {
 	const char *op = get_str(change, "op");
+	uint64_t now;
 	size_t i;
 	int r;
 
 	if (!json_is_object(change) || !op)
 		return fail(err, errlen, "change: not an object with an \"op\"");
+	if (get_u64(change, "now_ns", INT64_MAX, &now) < 0)
+		return fail(err, errlen, "change: now_ns: expected an integer");
 	for (i = 0; i < HAX_ARRAY_SIZE(ops); i++) {
 		if (strcmp(ops[i].op, op) != 0)
 			continue;

@@ -26,7 +26,13 @@ struct lhost {
 	bool member;
 	bool alive;              /* in corosync's membership */
 	json_t *inv;             /* last inventory; NULL = not reported since joining */
+	uint64_t need_gen;       /* an inventory older than this predates a result */
 };
+
+static bool inv_fresh(const struct lhost *h)
+{
+	return h->inv && (uint64_t)json_integer_value(json_object_get(h->inv, "gen")) >= h->need_gen;
+}
 
 struct pending {
 	char name[HAX_NAME_MAX];
@@ -134,6 +140,16 @@ void leader_on_inventory(struct leader *l, const json_t *inv)
 	h->inv = json_deep_copy(inv);
 }
 
+/* After a result, that host's inventory is stale until one listed after it arrives. */
+static void note_result_gen(struct leader *l, const char *host, const json_t *res)
+{
+	struct lhost *h = lhost(l, host);
+	uint64_t gen = (uint64_t)json_integer_value(json_object_get(res, "gen"));
+
+	if (h && gen > h->need_gen)
+		h->need_gen = gen;
+}
+
 /* ---- pending operations ---- */
 
 static struct pending *pending(struct leader *l, const char *name)
@@ -232,12 +248,15 @@ static bool busy_anywhere(struct leader *l, const char *name)
 	return false;
 }
 
+/* Decisions wait until every member's inventory is newer than its last result: a list
+ * taken before a start completed would not show the domain, and the leader would start
+ * it again elsewhere. */
 static bool all_members_reported(const struct leader *l)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < l->nhosts; i++) {
-		if (l->hosts[i].member && !l->hosts[i].inv)
+		if (l->hosts[i].member && !inv_fresh(&l->hosts[i]))
 			return false;
 		n += l->hosts[i].member;
 	}
@@ -512,6 +531,8 @@ void leader_on_result(struct leader *l, const json_t *res)
 	struct pending *p = name ? pending(l, name) : NULL;
 	const struct hax_domain *d = name ? state_domain(cur(l), name) : NULL;
 
+	if (host)
+		note_result_gen(l, host, res);
 	if (!host || !cmd || !p || strcmp(p->host, host) || strcmp(p->cmd, cmd)) {
 		hax_log(LOG_WARNING, "leader: unexpected result %s %s from %s, ignoring",
 			cmd ? cmd : "?", name ? name : "?", host ? host : "?");

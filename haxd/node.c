@@ -305,10 +305,16 @@ static void clear_hellos(void)
 	}
 }
 
-static void send_hello(void)
+/* The hello carries an inventory taken after the view change: a stale one could miss a
+ * domain whose start was in flight, and a new leader would start it a second time. */
+static void send_hello(void *opaque, const json_t *inv)
 {
-	const json_t *inv = nd.agent ? agent_last_inventory(nd.agent) : NULL;
-	json_t *m = msg_new(MSG_HELLO);
+	json_t *m;
+
+	(void)opaque;
+	if (!nd.view.connected || nd.synced || !in_view(nd.self.nodeid))
+		return;
+	m = msg_new(MSG_HELLO);
 
 	json_object_set_new(m, "view", view_tag());
 	json_object_set_new(m, "version", json_pack("{s:I, s:I}", "epoch",
@@ -333,7 +339,7 @@ static void on_view(void *opaque, const struct cluster_view *v)
 		v->nmembers, v->nnodes);
 	if (!in_view(nd.self.nodeid))
 		return;
-	send_hello();
+	agent_snapshot(nd.agent, send_hello, NULL);
 }
 
 /* Pick the newest state among the hellos: highest (epoch, seq), then lowest nodeid. */

@@ -1,0 +1,37 @@
+# Helpers for scenarios on the real lab (scripts/hax-lab): each test gets its own lab
+# directory, namespace prefix and tgtd control port, so it never touches a user's lab,
+# and tears the lab down on exit whatever happened.
+. "$HAX_SOURCE/tests/lib/common.sh"
+need_root "network namespaces, corosync and tgtd"
+need_tool corosync corosync
+need_tool tgtd tgt
+
+export HAX_BUILD_DIR=$B
+export HAX_LAB_DIR=$T/lab
+export HAX_LAB_NS=haxt-
+export HAX_LAB_TGT_CTL=4343
+LAB="$S/scripts/hax-lab"
+CLEANUPS+=("\"$LAB\" down")
+lab() { "$LAB" "$@"; }
+
+# A field of haxctl status --json on HOST, through a Python expression over s.
+st() { lab exec "$1" haxctl status --json | python3 -c "
+import json, sys
+s = json.load(sys.stdin)
+hosts = {h['name']: h for h in s['hosts']}
+doms = {d['name']: d for d in s['domains']}
+print($2)"; }
+# True when the expression holds on HOST.
+holds() { [ "$(st "$1" "bool($2)" 2>/dev/null)" = True ]; }
+
+leader_of() { st "$1" "s['cluster']['leader']"; }
+version_of() { st "$1" "'%d,%d' % (s['cluster']['epoch'], s['cluster']['seq'])"; }
+
+# Incarnation and pid of every guest: "d1:1:PID ..." (what must not change when nothing
+# is restarted).
+guests() {
+	local d
+	for d in $(st h1 "' '.join(sorted(doms))" 2>/dev/null || st h2 "' '.join(sorted(doms))"); do
+		echo "$d:$(pgrep -f -- "hax-guest --domain $d .*$HAX_LAB_DIR" | sort | tr '\n' ',')"
+	done
+}
