@@ -17,6 +17,13 @@ int hax_timer_add(uint64_t ms, hax_timer_fn fn, void *data, hax_timer_t *t);
 /* Cancel a pending timer; a fired or zero handle is ignored. */
 void hax_timer_del(hax_timer_t t);
 
+/* Child processes: fn runs once, from the loop, when pid exits (status as waitpid gives
+ * it). Children nobody watches are reaped and ignored. 0 or -errno. */
+typedef void (*hax_child_fn)(void *data, int pid, int status);
+int hax_child_watch(int pid, hax_child_fn fn, void *data);
+/* Stop watching (the child is still reaped when it exits). */
+void hax_child_unwatch(int pid);
+
 /* One log line at a syslog priority. */
 void hax_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <qb/qbdefs.h>
@@ -52,6 +53,60 @@ void hax_timer_del(hax_timer_t t)
 {
 	if (t)
 		qb_loop_timer_del(hd.loop, t);
+}
+
+#define MAX_CHILDREN 256
+
+struct child_watch {
+	int pid;
+	hax_child_fn fn;
+	void *data;
+};
+
+/* Children of this process (fence agents, hypervisor tools) and who waits for them. */
+static struct child_watch children[MAX_CHILDREN];
+
+int hax_child_watch(int pid, hax_child_fn fn, void *data)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (children[i].pid == 0) {
+			children[i] = (struct child_watch){pid, fn, data};
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+void hax_child_unwatch(int pid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_CHILDREN; i++)
+		if (children[i].pid == pid)
+			children[i].pid = 0;
+}
+
+static int32_t on_sigchld(int32_t sig, void *data)
+{
+	int status;
+	pid_t pid;
+	size_t i;
+
+	(void)sig;
+	(void)data;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_CHILDREN; i++) {
+			struct child_watch w = children[i];
+
+			if (w.pid != pid)
+				continue;
+			children[i].pid = 0;
+			w.fn(w.data, pid, status);
+			break;
+		}
+	}
+	return 0;
 }
 
 void hax_log(int prio, const char *fmt, ...)
@@ -303,6 +358,7 @@ int main(int argc, char **argv)
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGTERM, NULL, on_stop_signal, &sh);
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGINT, NULL, on_stop_signal, &sh);
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGHUP, NULL, on_hup, &sh);
+	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGCHLD, NULL, on_sigchld, &sh);
 	r = start_node(ipc_name && *ipc_name ? ipc_name : HAX_IPC_DEFAULT_NAME);
 	if (r == 0)
 		qb_loop_run(hd.loop);
