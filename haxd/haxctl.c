@@ -30,7 +30,11 @@ static const char main_usage[] =
 	"                                        put a domain under HA management (it starts)\n"
 	"  domain remove NAME                    forget a stopped domain\n"
 	"  domain enable NAME                    let the cluster run it (again)\n"
-	"  domain disable NAME                   stop it and keep it stopped\n\n"
+	"  domain disable NAME                   stop it and keep it stopped\n"
+	"  fence HOST                            fence HOST now, through its fence levels\n"
+	"  fence-ack HOST --yes-i-checked-it-is-off\n"
+	"                                        confirm by hand that HOST is off (its\n"
+	"                                        domains may then start elsewhere)\n\n"
 	"The IPC service is \"haxd\" unless $HAX_IPC names another.\n"
 	"Exit status: 0 success, 1 haxd refused or is unreachable, 2 usage error.\n";
 
@@ -111,16 +115,22 @@ static void print_hosts(const json_t *hosts)
 	int wn = width(hosts, "name", 4);
 	size_t i;
 
-	printf("%-*s  %6s  %-10s  %-5s  %9s  %9s  %5s  %s\n", wn, "Host", "Nodeid", "State",
-	       "Maint", "Mem(MiB)", "Free", "VCPUs", "Domains");
+	printf("%-*s  %6s  %-10s  %-5s  %9s  %9s  %5s  %7s  %s\n", wn, "Host", "Nodeid",
+	       "State", "Maint", "Mem(MiB)", "Free", "VCPUs", "Domains", "Last fence");
 	for (i = 0; i < json_array_size(hosts); i++) {
 		const json_t *h = json_array_get(hosts, i);
+		const json_t *f = json_object_get(h, "last_fence");
+		char fence[256] = "";
 
-		printf("%-*s  %6lld  %-10s  %-5s  %9lld  %9lld  %5lld  %zu\n", wn, jstr(h, "name"),
-		       jint(h, "nodeid"), jstr(h, "state"),
+		if (json_is_object(f))
+			snprintf(fence, sizeof(fence), "%s %s: %s",
+				 json_is_true(json_object_get(f, "ok")) ? "ok" : "FAILED",
+				 jstr(f, "method"), jstr(f, "detail"));
+		printf("%-*s  %6lld  %-10s  %-5s  %9lld  %9lld  %5lld  %7zu  %s\n", wn,
+		       jstr(h, "name"), jint(h, "nodeid"), jstr(h, "state"),
 		       json_is_true(json_object_get(h, "maintenance")) ? "yes" : "no",
 		       jint(h, "mem_total_mib"), jint(h, "mem_free_mib"), jint(h, "vcpus_total"),
-		       json_array_size(json_object_get(h, "domains")));
+		       json_array_size(json_object_get(h, "domains")), fence);
 	}
 }
 
@@ -167,10 +177,14 @@ static int cmd_status(int argc, char **argv, bool domains_only)
 	else if (domains_only)
 		print_domains(json_object_get(reply, "domains"));
 	else {
-		printf("Cluster %s (%s)  quorate: %s  leader: %s  epoch: %lld  seq: %lld\n\n",
+		printf("Cluster %s (%s)  quorate: %s  leader: %s  epoch: %lld  seq: %lld\n",
 		       jstr(cl, "name"), jstr(cl, "mode"),
 		       json_is_true(json_object_get(cl, "quorate")) ? "yes" : "NO",
 		       jstr(cl, "leader"), jint(cl, "epoch"), jint(cl, "seq"));
+		printf("Tolerates %lld host failure(s) (N+k)%s\n\n",
+		       jint(cl, "tolerates_host_failures"),
+		       jint(cl, "fence_failures") ? "; FENCING FAILED for some host (see Last fence)"
+						  : "");
 		print_hosts(json_object_get(reply, "hosts"));
 		printf("\n");
 		print_domains(json_object_get(reply, "domains"));
@@ -366,6 +380,33 @@ static int cmd_domain(int argc, char **argv)
 	return usage_error("domain: unknown sub-command \"%s\"", argv[0]);
 }
 
+static int cmd_fence(int argc, char **argv, bool ack)
+{
+	json_t *reply, *req;
+
+	if (argc < 1 || !hax_valid_name(argv[0]))
+		return usage_error("%s: a valid HOST name is required", ack ? "fence-ack" : "fence");
+	if (ack && (argc != 2 || strcmp(argv[1], "--yes-i-checked-it-is-off") != 0))
+		return usage_error("%s",
+				   "fence-ack HOST --yes-i-checked-it-is-off: confirm only after checking "
+				   "that HOST is really powered off; a wrong confirmation lets a domain "
+				   "run twice and corrupt its disk");
+	if (!ack && argc != 1)
+		return usage_error("unexpected argument \"%s\"", argv[1]);
+	req = json_pack("{s:s, s:s}", "cmd", ack ? "fence-ack" : "fence", "host", argv[0]);
+	if (ack)
+		json_object_set_new(req, "confirmed", json_true());
+	if (call(req, &reply))
+		return EXIT_FAIL;
+	if (ack)
+		printf("%s: fence acknowledged by hand; its domains may start elsewhere\n", argv[0]);
+	else
+		printf("%s: fencing started (follow it with haxctl events or haxctl status)\n",
+		       argv[0]);
+	json_decref(reply);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -391,5 +432,7 @@ int main(int argc, char **argv)
 		return cmd_events(argc - 2, argv + 2);
 	if (strcmp(cmd, "domain") == 0)
 		return cmd_domain(argc - 2, argv + 2);
+	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)
+		return cmd_fence(argc - 2, argv + 2, strcmp(cmd, "fence-ack") == 0);
 	return usage_error("unknown command \"%s\"", cmd);
 }

@@ -186,3 +186,86 @@ void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wan
 	free(order);
 	free(load);
 }
+
+/* Would every domain of the hosts in failed[] find a place on the others? */
+static bool survives(const struct hax_state *s, const bool *host_ok, const bool *failed)
+{
+	bool *ok = hax_xcalloc(s->nhosts, sizeof(*ok));
+	bool *wanted = hax_xcalloc(s->ndomains ? s->ndomains : 1, sizeof(*wanted));
+	int *where = hax_xcalloc(s->ndomains ? s->ndomains : 1, sizeof(*where));
+	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(s->ndomains ? s->ndomains : 1,
+						       sizeof(*reason));
+	struct hax_state *v = state_clone(s);
+	bool good = true;
+	size_t h, j;
+
+	for (h = 0; h < s->nhosts; h++)
+		ok[h] = host_ok[h] && !failed[h];
+	/* The failed hosts' domains are the ones to place, as if they held nothing. */
+	for (j = 0; j < v->ndomains; j++) {
+		for (h = 0; h < v->nhosts; h++)
+			if (failed[h] && policy_dom_holds_host(&v->domains[j]) &&
+			    strcmp(v->domains[j].host, v->hosts[h].name) == 0)
+				break;
+		if (h == v->nhosts)
+			continue;
+		wanted[j] = v->domains[j].enabled;
+		v->domains[j].state = DOM_RECOVERING;
+	}
+	policy_plan(v, ok, wanted, where, reason);
+	for (j = 0; j < v->ndomains; j++)
+		if (wanted[j] && where[j] < 0)
+			good = false;
+	state_free(v);
+	free(reason);
+	free(where);
+	free(wanted);
+	free(ok);
+	return good;
+}
+
+/* Try every set of k hosts among the usable ones (idx[0..n)); true if all survive. */
+static bool all_subsets_survive(const struct hax_state *s, const bool *host_ok,
+				const size_t *idx, size_t n, size_t k)
+{
+	size_t pick[POLICY_NK_EXACT_MAX], i;
+	bool *failed = hax_xcalloc(s->nhosts, sizeof(*failed));
+	bool good = true;
+
+	for (i = 0; i < k; i++)
+		pick[i] = i;
+	for (;;) {
+		memset(failed, 0, s->nhosts * sizeof(*failed));
+		for (i = 0; i < k; i++)
+			failed[idx[pick[i]]] = true;
+		if (!survives(s, host_ok, failed)) {
+			good = false;
+			break;
+		}
+		/* next combination in lexicographic order */
+		for (i = k; i > 0 && pick[i - 1] == n - k + i - 1; i--)
+			;
+		if (i == 0)
+			break;
+		pick[i - 1]++;
+		for (; i < k; i++)
+			pick[i] = pick[i - 1] + 1;
+	}
+	free(failed);
+	return good;
+}
+
+int policy_tolerated_failures(const struct hax_state *s, const bool *host_ok)
+{
+	size_t idx[POLICY_NK_EXACT_MAX], n = 0, k, h;
+
+	for (h = 0; h < s->nhosts && n < POLICY_NK_EXACT_MAX; h++)
+		if (host_ok[h] && !s->hosts[h].maintenance)
+			idx[n++] = h;
+	if (n == 0)
+		return 0;
+	for (k = 1; k < n; k++)
+		if (!all_subsets_survive(s, host_ok, idx, n, k))
+			return (int)k - 1;
+	return (int)n - 1;
+}

@@ -25,4 +25,10 @@ void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wan
 void policy_host_free(const struct hax_state *s, size_t h, int64_t *mem_free,
 		      int64_t *vcpus_free);
 
+/* How many simultaneous host failures the current placement survives (N+k): the largest
+ * k such that for every set of k usable hosts (host_ok and not in maintenance), all their
+ * enabled domains fit on the rest. Exact over the first POLICY_NK_EXACT_MAX usable hosts. */
+#define POLICY_NK_EXACT_MAX 16
+int policy_tolerated_failures(const struct hax_state *s, const bool *host_ok);
+
 #endif

@@ -15,9 +15,11 @@ struct status_runtime {
 	const char *mode;         /* "standalone" or "cluster" */
 };
 
-/* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self"},
+/* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self",
+ *             "fence_failures","tolerates_host_failures"},
  *  "hosts":[{"name","nodeid","state","maintenance","mem_total_mib","mem_free_mib",
- *            "vcpus_total","domains":[names]}],
+ *            "vcpus_total","domains":[names],
+ *            "last_fence":null|{"ok","method","detail","time_ns"}}],
  *  "domains":[{"name","state","host","priority","incarnation","memory_mib","vcpus",
  *              "enabled","reason","since_ns"}]}  (new reference) */
 json_t *status_json(const struct hax_state *s, const struct status_runtime *rt);

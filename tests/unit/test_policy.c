@@ -593,6 +593,84 @@ static void test_dom_holds_host(void **unused)
 	}
 }
 
+static int nk(struct hax_state *s)
+{
+	bool ok[MAXD];
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		ok[i] = s->hosts[i].state == HOST_ONLINE;
+	return policy_tolerated_failures(s, ok);
+}
+
+/* Six small domains on three roomy hosts: any two hosts may fail. */
+static void test_nk_roomy(void **unused)
+{
+	struct hax_host hosts[] = {HOST("h1", 1, 1024, 8), HOST("h2", 2, 1024, 8),
+				   HOST("h3", 3, 1024, 8)};
+	struct hax_domain doms[] = {
+	    ON("a", 128, 1, DOM_RUNNING, "h1"), ON("b", 128, 1, DOM_RUNNING, "h1"),
+	    ON("c", 128, 1, DOM_RUNNING, "h2"), ON("d", 128, 1, DOM_RUNNING, "h2"),
+	    ON("e", 128, 1, DOM_RUNNING, "h3"), ON("f", 128, 1, DOM_RUNNING, "h3"),
+	};
+	struct hax_state s = STATE(hosts, doms);
+
+	(void)unused;
+	assert_int_equal(nk(&s), 2);
+	/* With h3 down (not online), only one more failure is survivable... */
+	hosts[2].state = HOST_SUSPECT;
+	doms[4].state = doms[5].state = DOM_RECOVERING;
+	assert_int_equal(nk(&s), 1);
+	/* ...and with vcpus too tight for four on one host, none (e and f, already down,
+	 * are not part of the question). */
+	hosts[0].vcpus_total = hosts[1].vcpus_total = 3;
+	assert_int_equal(nk(&s), 0);
+}
+
+/* 600 MiB domains on 1000 MiB hosts: no room anywhere for a failed host's domain. */
+static void test_nk_full(void **unused)
+{
+	struct hax_host hosts[] = {HOST("h1", 1, 1000, 8), HOST("h2", 2, 1000, 8),
+				   HOST("h3", 3, 1000, 8)};
+	struct hax_domain doms[] = {
+	    ON("a", 600, 1, DOM_RUNNING, "h1"),
+	    ON("b", 600, 1, DOM_RUNNING, "h2"),
+	};
+	struct hax_state s = STATE(hosts, doms);
+
+	(void)unused;
+	/* h3 is empty: losing h1 or h2 moves 600 MiB onto h3 — but losing both does not fit. */
+	assert_int_equal(nk(&s), 1);
+	hosts[2].mem_total_mib = 500;
+	assert_int_equal(nk(&s), 0);
+	/* A host in maintenance takes no work and is not counted as a failure candidate. */
+	hosts[2].mem_total_mib = 1000;
+	hosts[2].maintenance = true;
+	assert_int_equal(nk(&s), 0);
+}
+
+/* Anti-affinity: two "db" domains on two hosts cannot share the survivor. */
+static void test_nk_anti_affinity(void **unused)
+{
+	struct hax_host hosts[] = {HOST("h1", 1, 4096, 8), HOST("h2", 2, 4096, 8)};
+	struct hax_domain doms[] = {
+	    ON("db1", 128, 1, DOM_RUNNING, "h1"),
+	    ON("db2", 128, 1, DOM_RUNNING, "h2"),
+	};
+	struct hax_state s = STATE(hosts, doms);
+
+	(void)unused;
+	assert_int_equal(nk(&s), 1);
+	doms[0].n_anti = doms[1].n_anti = 1;
+	strcpy(doms[0].anti[0], "db");
+	strcpy(doms[1].anti[0], "db");
+	assert_int_equal(nk(&s), 0);
+	/* A disabled, stopped domain holds nothing and need not be placed. */
+	doms[1].enabled = false;
+	doms[1].state = DOM_DISABLED;
+	assert_int_equal(nk(&s), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +692,9 @@ int main(void)
 	    cmocka_unit_test(test_plan_is_deterministic_and_pure),
 	    cmocka_unit_test(test_host_free),
 	    cmocka_unit_test(test_dom_holds_host),
+	    cmocka_unit_test(test_nk_roomy),
+	    cmocka_unit_test(test_nk_full),
+	    cmocka_unit_test(test_nk_anti_affinity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
