@@ -31,6 +31,9 @@ struct agent {
 	 * domain may be in neither the list nor the busy set): such a list is redone. */
 	uint64_t gen, list_gen;
 	struct snap_waiter *waiters;
+	bool frozen;           /* the no-quorum policy froze our domains */
+	bool freeze;           /* isolation policy pending: freeze rather than stop */
+	uint64_t stop_timeout_ms;
 };
 
 struct snap_waiter {
@@ -295,6 +298,63 @@ void agent_request_inventory(struct agent *a)
 const json_t *agent_last_inventory(const struct agent *a)
 {
 	return a->last;
+}
+
+static void isolate_now(void *opaque, const json_t *inv)
+{
+	struct agent *a = opaque;
+	const json_t *doms = json_object_get(inv, "domains");
+	size_t i;
+
+	for (i = 0; i < json_array_size(doms); i++) {
+		const char *name = json_string_value(json_object_get(json_array_get(doms, i), "name"));
+		json_t *cmd;
+		int r;
+
+		if (!name)
+			continue;
+		if (a->freeze) {
+			r = a->drv->pause ? a->drv->pause(a->hv, name, true) : -EOPNOTSUPP;
+			hax_log(r < 0 ? LOG_ERR : LOG_WARNING, "agent: no quorum: froze %s%s%s", name,
+				r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+			a->frozen = a->frozen || r == 0;
+			continue;
+		}
+		hax_log(LOG_WARNING, "agent: no quorum: stopping %s", name);
+		cmd = json_pack("{s:s, s:s, s:I}", "op", "stop", "name", name, "timeout_ms",
+				(json_int_t)a->stop_timeout_ms);
+		agent_command(a, cmd);
+		json_decref(cmd);
+	}
+}
+
+void agent_isolated(struct agent *a, bool freeze, uint64_t stop_timeout_ms)
+{
+	a->freeze = freeze;
+	a->stop_timeout_ms = stop_timeout_ms;
+	agent_snapshot(a, isolate_now, a);
+}
+
+static void thaw_now(void *opaque, const json_t *inv)
+{
+	struct agent *a = opaque;
+	const json_t *doms = json_object_get(inv, "domains");
+	size_t i;
+
+	for (i = 0; i < json_array_size(doms); i++) {
+		const char *name = json_string_value(json_object_get(json_array_get(doms, i), "name"));
+
+		if (name && a->drv->pause && a->drv->pause(a->hv, name, false) == 0)
+			hax_log(LOG_NOTICE, "agent: quorum is back: thawed %s", name);
+	}
+}
+
+void agent_rejoined(struct agent *a)
+{
+	if (!a->frozen)
+		return;
+	a->frozen = false;
+	agent_snapshot(a, thaw_now, a);
 }
 
 void agent_snapshot(struct agent *a, agent_snapshot_fn fn, void *opaque)

@@ -37,6 +37,13 @@ void agent_free(struct agent *a);
  * Exactly one result follows, possibly at once (a bad command, a busy domain). */
 void agent_command(struct agent *a, const json_t *cmd);
 
+/* The no-quorum policy, for a host cut off from the quorate partition: stop every
+ * domain (graceful, destroyed after stop_timeout_ms) or freeze them in place. Done once
+ * per isolation; agent_rejoined() thaws frozen domains when quorum returns (a host that
+ * was fenced meanwhile has them destroyed by the leader instead). */
+void agent_isolated(struct agent *a, bool freeze, uint64_t stop_timeout_ms);
+void agent_rejoined(struct agent *a);
+
 /* Report the inventory at the next poll even if unchanged (a new leader's sync). */
 void agent_request_inventory(struct agent *a);
 

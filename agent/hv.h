@@ -70,6 +70,9 @@ struct hv_ops {
 	int (*stop)(struct hv *hv, const char *name, uint64_t timeout_ms, hv_done_fn done,
 		    void *opaque);
 	int (*destroy)(struct hv *hv, const char *name, hv_done_fn done, void *opaque);
+	/* Freeze (pause) or thaw a running domain in place: the no-quorum policy "freeze".
+	 * Synchronous and quick; 0 or -errno (-ENOENT: not running). */
+	int (*pause)(struct hv *hv, const char *name, bool paused);
 };
 
 /* The registry: the driver named name, or NULL. */

@@ -417,6 +417,16 @@ static int sim_destroy(struct hv *hv, const char *name, hv_done_fn done, void *o
 	return sim_stop_common(hv, name, SIM_KILL_GRACE_MS, SIGKILL, done, opaque);
 }
 
+/* A frozen sim guest is a stopped process: it writes nothing until thawed. */
+static int sim_pause(struct hv *hv, const char *name, bool paused)
+{
+	pid_t pid = guest_pid(hv, name);
+
+	if (pid <= 0)
+		return -ENOENT;
+	return kill(pid, paused ? SIGSTOP : SIGCONT) < 0 ? -errno : 0;
+}
+
 static size_t scan_guests(struct hv *hv, struct hv_domain_info **out)
 {
 	struct hv_domain_info *doms = NULL;
@@ -562,4 +572,5 @@ const struct hv_ops hv_sim_ops = {
 	.start = sim_start,
 	.stop = sim_stop,
 	.destroy = sim_destroy,
+	.pause = sim_pause,
 };

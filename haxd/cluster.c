@@ -51,6 +51,7 @@ static struct {
 	uint32_t cpg_nodes[CLUSTER_MAX_NODES], q_nodes[CLUSTER_MAX_NODES];
 	size_t nnames;
 	struct node_name names[CLUSTER_MAX_NODES];
+	uint32_t token_ms, consensus_ms;   /* corosync's effective totem timeouts */
 	struct queued *queue, **queue_tail;
 	/* Messages delivered after a group or ring change that cannot be reported yet (the
 	 * quorum side has not caught up): they belong to the coming view, so they are held
@@ -309,7 +310,21 @@ static void read_names(void)
 		}
 		free(name);
 	}
+	/* The runtime values include the per-node token coefficient. */
+	if (cmap_get_uint32(h, "runtime.config.totem.token", &cl.token_ms) != CS_OK)
+		cl.token_ms = 0;
+	if (cmap_get_uint32(h, "runtime.config.totem.consensus", &cl.consensus_ms) != CS_OK)
+		cl.consensus_ms = 0;
 	cmap_finalize(h);
+}
+
+int cluster_totem_ms(uint32_t *token, uint32_t *consensus)
+{
+	if (!cl.token_ms)
+		return -ENODATA;
+	*token = cl.token_ms;
+	*consensus = cl.consensus_ms;
+	return 0;
 }
 
 int cluster_node_name(uint32_t nodeid, char *out, size_t len)

@@ -49,4 +49,8 @@ uint32_t cluster_nodeid(void);
 /* corosync's name for nodeid (nodelist.node.X.name in cmap); -ENOENT if unknown. */
 int cluster_node_name(uint32_t nodeid, char *out, size_t len);
 
+/* corosync's effective token and consensus timeouts (runtime.config.totem.*), which
+ * bound how long a dead node takes to leave the membership. -ENODATA if unknown. */
+int cluster_totem_ms(uint32_t *token, uint32_t *consensus);
+
 #endif

@@ -82,12 +82,31 @@ static void host_events(const struct hax_host *o, const struct hax_host *n)
 		event_emit(n->maintenance ? "+maintenance" : "-maintenance", "host %s", n->name);
 }
 
+/* Fence records appended since old: each failure is an event of its own. */
+static void fence_events(const struct hax_state *old, const struct hax_state *new)
+{
+	uint64_t last = old->nfence ? old->fence[old->nfence - 1].time_ns : 0;
+	size_t i;
+
+	for (i = 0; i < new->nfence; i++) {
+		const struct hax_fence_record *r = &new->fence[i];
+
+		if (r->time_ns <= last)
+			continue;
+		if (r->ok)
+			event_emit("+fence-ok", "host %s by %s: %s", r->host, r->method, r->detail);
+		else
+			event_emit("+fence-failed", "host %s: %s", r->host, r->detail);
+	}
+}
+
 void events_diff(const struct hax_state *old, const struct hax_state *new)
 {
 	size_t i;
 
 	if (!old || !new)
 		return;
+	fence_events(old, new);
 	for (i = 0; i < new->nhosts; i++)
 		host_events(state_host(old, new->hosts[i].name), &new->hosts[i]);
 	for (i = 0; i < new->ndomains; i++)

@@ -31,6 +31,7 @@ static const char main_usage[] =
 	"  domain remove NAME                    forget a stopped domain\n"
 	"  domain enable NAME                    let the cluster run it (again)\n"
 	"  domain disable NAME                   stop it and keep it stopped\n"
+	"  explain-failover [HOST] [--json]      the worst-case failover timeline of HOST\n"
 	"  fence HOST                            fence HOST now, through its fence levels\n"
 	"  fence-ack HOST --yes-i-checked-it-is-off\n"
 	"                                        confirm by hand that HOST is off (its\n"
@@ -380,6 +381,42 @@ static int cmd_domain(int argc, char **argv)
 	return usage_error("domain: unknown sub-command \"%s\"", argv[0]);
 }
 
+static int cmd_explain(int argc, char **argv)
+{
+	json_t *reply, *req = json_pack("{s:s}", "cmd", "explain-failover"), *ph;
+	bool json = false;
+	size_t i;
+	int k;
+
+	for (k = 0; k < argc; k++) {
+		if (strcmp(argv[k], "--json") == 0)
+			json = true;
+		else if (hax_valid_name(argv[k]) && !json_object_get(req, "host"))
+			json_object_set_new(req, "host", json_string(argv[k]));
+		else {
+			json_decref(req);
+			return usage_error("explain-failover: unexpected argument \"%s\"", argv[k]);
+		}
+	}
+	if (call(req, &reply))
+		return EXIT_FAIL;
+	if (json) {
+		print_json(reply);
+		json_decref(reply);
+		return 0;
+	}
+	ph = json_object_get(reply, "phases");
+	printf("Worst-case failover of %s (from the live configuration):\n", jstr(reply, "host"));
+	for (i = 0; i < json_array_size(ph); i++) {
+		const json_t *p = json_array_get(ph, i);
+
+		printf("  %-42s %8lld ms  %s\n", jstr(p, "phase"), jint(p, "ms"), jstr(p, "detail"));
+	}
+	printf("  %-42s %8lld ms\n", "total (worst case)", jint(reply, "worst_case_ms"));
+	json_decref(reply);
+	return 0;
+}
+
 static int cmd_fence(int argc, char **argv, bool ack)
 {
 	json_t *reply, *req;
@@ -432,6 +469,8 @@ int main(int argc, char **argv)
 		return cmd_events(argc - 2, argv + 2);
 	if (strcmp(cmd, "domain") == 0)
 		return cmd_domain(argc - 2, argv + 2);
+	if (strcmp(cmd, "explain-failover") == 0)
+		return cmd_explain(argc - 2, argv + 2);
 	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)
 		return cmd_fence(argc - 2, argv + 2, strcmp(cmd, "fence-ack") == 0);
 	return usage_error("unknown command \"%s\"", cmd);

@@ -19,6 +19,33 @@
 #include "policy.h"
 
 #define LEADER_MAX_HOSTS 64
+#define AGENT_LOST_FENCE_MS 60000     /* haxd gone, corosync alive: wait, then fence */
+#define FENCE_BACKOFF_MAX_MS 300000
+
+struct leader;
+struct lhost;
+
+struct fence_cb {
+	struct leader *l;
+	struct lhost *h;
+	int slot;
+};
+
+/* One host being fenced by this leader: levels in order, the devices of a level in
+ * parallel, a level confirmed when all its devices are. */
+struct fence_run {
+	bool active;
+	bool manual;             /* haxctl fence: runs even against a live member */
+	int level;
+	int pending;             /* devices of the level still running */
+	bool level_ok;
+	char why[STATE_REASON_MAX];
+	void *ops[CONF_MAX_LEVEL_DEVS];
+	struct fence_cb cbs[CONF_MAX_LEVEL_DEVS];
+	uint64_t next_try_ns;    /* monotonic; retries back off */
+	uint64_t backoff_ms;
+	uint64_t lost_since_ns;  /* monotonic; when it was first seen agent-lost */
+};
 
 struct lhost {
 	char name[HAX_NAME_MAX];
@@ -27,6 +54,7 @@ struct lhost {
 	bool alive;              /* in corosync's membership */
 	json_t *inv;             /* last inventory; NULL = not reported since joining */
 	uint64_t need_gen;       /* an inventory older than this predates a result */
+	struct fence_run fr;
 };
 
 static bool inv_fresh(const struct lhost *h)
@@ -86,14 +114,20 @@ struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *
 	return l;
 }
 
+static void fence_cancel_all(struct leader *l, struct lhost *h);
+static void fence_tick(struct leader *l);
+static json_t *req_fence(struct leader *l, const json_t *req, bool ack);
+
 void leader_free(struct leader *l)
 {
 	size_t i;
 
 	if (!l)
 		return;
-	for (i = 0; i < l->nhosts; i++)
+	for (i = 0; i < l->nhosts; i++) {
+		fence_cancel_all(l, &l->hosts[i]);
 		json_decref(l->hosts[i].inv);
+	}
 	free(l->pend);
 	free(l);
 }
@@ -219,7 +253,10 @@ static size_t where_running(struct leader *l, const char *name, struct sighting 
 	for (i = 0; i < l->nhosts; i++) {
 		const json_t *doms = json_object_get(l->hosts[i].inv, "domains");
 
-		if (!l->hosts[i].member)
+		const struct hax_host *sh = state_host(cur(l), l->hosts[i].name);
+
+		/* A fenced host that rejoined is purged (rejoin rule), never adopted from. */
+		if (!l->hosts[i].member || (sh && sh->state == HOST_FENCED))
 			continue;
 		for (k = 0; k < json_array_size(doms); k++) {
 			const json_t *d = json_array_get(doms, k);
@@ -416,6 +453,26 @@ static void host_left(struct leader *l, const struct lhost *h, const struct hax_
 	propose(l, c);
 }
 
+/* Rejoin rule: a fenced host that comes back destroys every domain it still runs before
+ * it is online again (its domains may run elsewhere by now). True while purging. */
+static bool purge_fenced(struct leader *l, struct lhost *h)
+{
+	const json_t *doms = json_object_get(h->inv, "domains");
+	size_t k;
+
+	for (k = 0; k < json_array_size(doms); k++) {
+		const char *name = json_string_value(json_object_get(json_array_get(doms, k), "name"));
+
+		if (!name || pending(l, name))
+			continue;
+		hax_log(LOG_WARNING, "leader: fenced host %s rejoined still running %s: destroying it",
+			h->name, name);
+		command(l, h->name, name, json_pack("{s:s, s:s}", "op", "destroy", "name", name), 0,
+			l->conf->cluster.stop_timeout_ms);
+	}
+	return json_array_size(doms) > 0 || json_array_size(json_object_get(h->inv, "busy")) > 0;
+}
+
 /* Make the replicated host records follow the members' reports. */
 static void sync_hosts(struct leader *l)
 {
@@ -434,6 +491,8 @@ static void sync_hosts(struct leader *l)
 			continue;
 		}
 		if (!h->inv)
+			continue;
+		if (sh && sh->state == HOST_FENCED && purge_fenced(l, h))
 			continue;
 		if (sh && sh->state == HOST_ONLINE && sh->mem_total_mib == (uint64_t)mem &&
 		    sh->vcpus_total == (uint32_t)cpu && sh->nodeid == h->nodeid)
@@ -483,6 +542,7 @@ void leader_tick(struct leader *l)
 		return;
 	expire_pending(l);
 	sync_hosts(l);
+	fence_tick(l);
 	s = cur(l);
 	if (l->next_inc <= s->last_incarnation)
 		l->next_inc = s->last_incarnation + 1;
@@ -641,6 +701,8 @@ json_t *leader_request(struct leader *l, const json_t *req)
 		return reply_error("malformed request%s", "");
 	if (strcmp(cmd, "domain-add") == 0)
 		return req_add(l, req);
+	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)
+		return req_fence(l, req, strcmp(cmd, "fence-ack") == 0);
 	if (!name)
 		return reply_error("%s: a domain name is required", cmd);
 	d = state_domain(cur(l), name);
@@ -653,4 +715,207 @@ json_t *leader_request(struct leader *l, const json_t *req)
 	if (strcmp(cmd, "domain-disable") == 0)
 		return req_enable(l, d, false);
 	return reply_error("unknown command: %s", cmd);
+}
+
+/* ---- fencing: levels in order, devices of a level together ---- */
+
+static void fence_record(struct leader *l, const char *host, bool ok, const char *method,
+			 const char *detail)
+{
+	propose(l, json_pack("{s:s, s:{s:s, s:I, s:b, s:s, s:s}}", "op", "fence-record", "record",
+			     "host", host, "time_ns",
+			     (json_int_t)l->ops.now_real(l->ops.opaque), "ok", ok, "method",
+			     method, "detail", detail));
+}
+
+static void set_host_state(struct leader *l, const struct lhost *h, enum host_state st)
+{
+	json_t *c = change_host_set(h->name, h->nodeid);
+
+	json_object_set_new(c, "state", json_string(host_state_name(st)));
+	propose(l, c);
+}
+
+static void fence_cancel_all(struct leader *l, struct lhost *h)
+{
+	int k;
+
+	for (k = 0; k < CONF_MAX_LEVEL_DEVS; k++) {
+		if (!h->fr.ops[k])
+			continue;
+		l->ops.fence_cancel(l->ops.opaque, h->fr.ops[k]);
+		h->fr.ops[k] = NULL;
+	}
+	h->fr.active = false;
+	h->fr.pending = 0;
+}
+
+static void level_name(const struct leader *l, const struct conf_fence_level *lv, char *out,
+		       size_t len)
+{
+	int k;
+
+	out[0] = '\0';
+	for (k = 0; k < lv->ndev; k++)
+		snprintf(out + strlen(out), len - strlen(out), "%s%s", k ? "+" : "",
+			 l->conf->fences[lv->dev[k]].name);
+}
+
+static void run_level(struct leader *l, struct lhost *h);
+
+/* Every level failed: nothing is restarted; retry later, backing off. */
+static void fence_failed(struct leader *l, struct lhost *h)
+{
+	uint64_t now = l->ops.now_mono(l->ops.opaque);
+
+	hax_log(LOG_CRIT, "leader: every fence level of %s failed (%s); its domains stay down, retrying in %llu s",
+		h->name, h->fr.why, (unsigned long long)(h->fr.backoff_ms / 1000));
+	fence_record(l, h->name, false, "all levels", h->fr.why);
+	h->fr.active = false;
+	h->fr.next_try_ns = now + h->fr.backoff_ms * 1000000ull;
+	h->fr.backoff_ms = h->fr.backoff_ms * 2 > FENCE_BACKOFF_MAX_MS ? FENCE_BACKOFF_MAX_MS
+								     : h->fr.backoff_ms * 2;
+}
+
+static void level_done(struct leader *l, struct lhost *h)
+{
+	const struct conf_host *ch = conf_host_by_name(l->conf, h->name);
+	char method[HAX_NAME_MAX];
+
+	level_name(l, &ch->levels[h->fr.level], method, sizeof(method));
+	if (h->fr.level_ok) {
+		hax_log(LOG_NOTICE, "leader: %s fenced by level %d (%s): confirmed", h->name,
+			h->fr.level + 1, method);
+		fence_record(l, h->name, true, method, "confirmed");
+		set_host_state(l, h, HOST_FENCED);
+		h->fr.active = false;
+		h->fr.backoff_ms = l->conf->cluster.fence_retry_ms;
+		return;
+	}
+	if (++h->fr.level < ch->nlevels) {
+		run_level(l, h);
+		return;
+	}
+	fence_failed(l, h);
+}
+
+static void fence_cb(void *data, int result, const char *msg)
+{
+	struct fence_cb *cb = data;
+	struct lhost *h = cb->h;
+	size_t len = strlen(h->fr.why);
+
+	h->fr.ops[cb->slot] = NULL;
+	h->fr.pending--;
+	if (result < 0) {
+		h->fr.level_ok = false;
+		snprintf(h->fr.why + len, sizeof(h->fr.why) - len, "%s%s", len ? "; " : "",
+			 msg ? msg : strerror(-result));
+	}
+	if (h->fr.pending == 0)
+		level_done(cb->l, h);
+}
+
+static void run_level(struct leader *l, struct lhost *h)
+{
+	const struct conf_host *ch = conf_host_by_name(l->conf, h->name);
+	const struct conf_fence_level *lv = &ch->levels[h->fr.level];
+	int k;
+
+	h->fr.level_ok = true;
+	h->fr.pending = lv->ndev;
+	for (k = 0; k < lv->ndev; k++) {
+		struct fence_cb *cb = &h->fr.cbs[k];
+		const char *dev = l->conf->fences[lv->dev[k]].name;
+		size_t len = strlen(h->fr.why);
+
+		*cb = (struct fence_cb){l, h, k};
+		if (l->ops.fence(l->ops.opaque, h->name, h->nodeid, lv->dev[k], false, fence_cb,
+				 cb, &h->fr.ops[k]) == 0)
+			continue;
+		h->fr.ops[k] = NULL;
+		h->fr.pending--;
+		h->fr.level_ok = false;
+		snprintf(h->fr.why + len, sizeof(h->fr.why) - len, "%s%s: cannot start",
+			 len ? "; " : "", dev);
+	}
+	if (h->fr.pending == 0)
+		level_done(l, h); /* every device failed to start */
+}
+
+static void fence_start(struct leader *l, struct lhost *h, bool manual)
+{
+	const struct conf_host *ch = conf_host_by_name(l->conf, h->name);
+	const struct hax_host *sh = state_host(cur(l), h->name);
+
+	if (!ch || ch->nlevels == 0) {
+		snprintf(h->fr.why, sizeof(h->fr.why),
+			 "no fence device configured (haxctl fence-ack %s once it is off)", h->name);
+		fence_failed(l, h);
+		return;
+	}
+	hax_log(LOG_WARNING, "leader: fencing %s%s", h->name, manual ? " (operator request)" : "");
+	h->fr = (struct fence_run){.active = true, .manual = manual, .backoff_ms = h->fr.backoff_ms,
+				   .lost_since_ns = h->fr.lost_since_ns};
+	if (!h->fr.backoff_ms)
+		h->fr.backoff_ms = l->conf->cluster.fence_retry_ms;
+	if (sh && sh->state != HOST_FENCING)
+		set_host_state(l, h, HOST_FENCING);
+	run_level(l, h);
+}
+
+/* Which hosts need fencing now: left the membership (suspect), a fence underway when this
+ * leader took over (fencing), or haxd gone for too long on a live node (agent-lost). */
+static void fence_tick(struct leader *l)
+{
+	uint64_t now = l->ops.now_mono(l->ops.opaque);
+	size_t i;
+
+	for (i = 0; i < l->nhosts; i++) {
+		struct lhost *h = &l->hosts[i];
+		const struct hax_host *sh = state_host(cur(l), h->name);
+		bool lost = !h->member && h->alive;
+
+		h->fr.lost_since_ns = lost ? (h->fr.lost_since_ns ? h->fr.lost_since_ns : now) : 0;
+		if (h->member) {
+			if (h->fr.active && !h->fr.manual) {
+				hax_log(LOG_NOTICE, "leader: %s is back before its fence completed; cancelling it",
+					h->name);
+				fence_cancel_all(l, h);
+			}
+			continue;
+		}
+		if (!sh || h->fr.active || now < h->fr.next_try_ns)
+			continue;
+		if (sh->state == HOST_SUSPECT || sh->state == HOST_FENCING ||
+		    (sh->state == HOST_AGENT_LOST &&
+		     now - h->fr.lost_since_ns >= AGENT_LOST_FENCE_MS * 1000000ull))
+			fence_start(l, h, false);
+	}
+}
+
+static json_t *req_fence(struct leader *l, const json_t *req, bool ack)
+{
+	const char *name = json_string_value(json_object_get(req, "host"));
+	struct lhost *h = name ? lhost(l, name) : NULL;
+
+	if (!h)
+		return reply_error("no such host: %s", name ? name : "(none)");
+	if (!ack) {
+		if (h->fr.active)
+			return reply_error("%s is already being fenced", name);
+		fence_start(l, h, true);
+		return reply_ok();
+	}
+	if (!json_is_true(json_object_get(req, "confirmed")))
+		return reply_error("fence-ack of %s needs --yes-i-checked-it-is-off", name);
+	if (h->member)
+		return reply_error("%s is a live member of the cluster: acknowledging a fence would allow two writers",
+				   name);
+	fence_cancel_all(l, h);
+	hax_log(LOG_CRIT, "leader: MANUAL fence confirmation of %s by the operator: its domains may now start elsewhere",
+		name);
+	fence_record(l, name, true, "manual-ack", "the operator confirmed it is off");
+	set_host_state(l, h, HOST_FENCED);
+	return reply_ok();
 }

@@ -24,6 +24,12 @@ struct leader_ops {
 	int (*command)(void *opaque, const char *host, json_t *cmd);
 	/* Check a hypervisor definition; 0 or -EINVAL + err. */
 	int (*validate)(void *opaque, const char *definition, char *err, size_t errlen);
+	/* Fence host with device dev (index into conf->fences); done(data, result, msg)
+	 * once, from the loop. 0 with *handle, or -errno. */
+	int (*fence)(void *opaque, const char *host, uint32_t nodeid, int dev, bool dry_run,
+		     void (*done)(void *data, int result, const char *msg), void *data,
+		     void **handle);
+	void (*fence_cancel)(void *opaque, void *handle);
 	/* Wall and monotonic clocks, in ns (a simulator provides its own). */
 	uint64_t (*now_real)(void *opaque);
 	uint64_t (*now_mono)(void *opaque);
@@ -48,7 +54,8 @@ void leader_on_result(struct leader *l, const json_t *res);
 void leader_tick(struct leader *l);
 
 /* An operator request ({"cmd": "domain-add"|"domain-remove"|"domain-enable"|
- * "domain-disable", ...}); returns the reply {"ok":bool,"error":...} (new reference). */
+ * "domain-disable"|"fence"|"fence-ack", ...}); returns the reply {"ok":bool,"error":...}
+ * (new reference). */
 json_t *leader_request(struct leader *l, const json_t *req);
 
 /* Per-host runtime facts for status: is it a member, has it reported. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../agent/agent.h"
+#include "../fencing/fence.h"
 #include "change.h"
 #include "cluster.h"
 #include "events.h"
@@ -57,6 +58,8 @@ static struct {
 	struct forward *fwd;
 	uint64_t next_fwd_id;
 	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
+	uint64_t noquorum_since;            /* monotonic ns; 0 while quorate */
+	bool isolated;                      /* the no-quorum policy has been applied */
 	hax_timer_t lb_timer, tick_timer;
 } nd;
 
@@ -235,7 +238,62 @@ static uint64_t ops_now_mono(void *opaque)
 	return hax_now_mono_ns();
 }
 
+struct fence_ctx {
+	const struct fence_driver *drv;
+	struct fence_op *op;
+	void (*done)(void *data, int result, const char *msg);
+	void *data;
+};
+
+static void fence_done(void *opaque, int result, const char *msg)
+{
+	struct fence_ctx *ctx = opaque;
+
+	ctx->done(ctx->data, result, msg);
+	free(ctx);
+}
+
+static int ops_fence(void *opaque, const char *host, uint32_t nodeid, int dev, bool dry_run,
+		     void (*done)(void *data, int result, const char *msg), void *data,
+		     void **handle)
+{
+	const struct conf_fence *d = &nd.conf->fences[dev];
+	struct fence_target t = {.host = host, .nodeid = nodeid};
+	struct fence_ctx *ctx;
+	int r;
+
+	(void)opaque;
+	ctx = hax_xcalloc(1, sizeof(*ctx));
+	ctx->drv = fence_driver_for(d->driver);
+	ctx->done = done;
+	ctx->data = data;
+	if (!ctx->drv) {
+		free(ctx);
+		return -ENOTSUP;
+	}
+	r = ctx->drv->start(nd.conf, d, &t, dry_run, fence_done, ctx, &ctx->op);
+	if (r < 0) {
+		hax_log(LOG_ERR, "fence device %s (%s) for %s: %s", d->name, ctx->drv->name, host,
+			strerror(-r));
+		free(ctx);
+		return r;
+	}
+	*handle = ctx;
+	return 0;
+}
+
+static void ops_fence_cancel(void *opaque, void *handle)
+{
+	struct fence_ctx *ctx = handle;
+
+	(void)opaque;
+	ctx->drv->cancel(ctx->op);
+	free(ctx);
+}
+
 static const struct leader_ops leader_ops = {
+	.fence = ops_fence,
+	.fence_cancel = ops_fence_cancel,
 	.state = ops_state,
 	.propose = ops_propose,
 	.command = ops_command,
@@ -386,6 +444,15 @@ static void sync_complete(void)
 		state_free(best);
 	}
 	nd.synced = true;
+	if (nd.isolated && nd.view.quorate) {
+		const struct hax_host *me = state_host(nd.state, nd.self.name);
+
+		nd.isolated = false;
+		/* Thaw only if nobody fenced us meanwhile: a fenced host's domains may run
+		 * elsewhere now, and the leader destroys ours (rejoin rule). */
+		if (!me || me->state != HOST_FENCED)
+			agent_rejoined(nd.agent);
+	}
 	/* Inventories taken before the sync were not sent: report afresh. */
 	if (nd.agent)
 		agent_request_inventory(nd.agent);
@@ -498,6 +565,81 @@ static void on_leader_request(const json_t *m)
 	leader_tick(nd.leader);
 }
 
+/* The worst-case failover timeline from the live configuration (haxctl explain-failover):
+ * detection by corosync, the view sync and a leader tick, each fence level in turn, a
+ * tick to place, and the start. */
+static json_t *phase(const char *what, uint64_t ms, const char *detail)
+{
+	return json_pack("{s:s, s:I, s:s}", "phase", what, "ms", (json_int_t)ms, "detail", detail);
+}
+
+static json_t *fence_phases(const struct conf_host *h, uint64_t *total)
+{
+	json_t *arr = json_array();
+	char what[64], detail[256];
+	int i, k;
+
+	for (i = 0; i < h->nlevels; i++) {
+		uint64_t worst = 0;
+
+		detail[0] = '\0';
+		for (k = 0; k < h->levels[i].ndev; k++) {
+			const struct conf_fence *d = &nd.conf->fences[h->levels[i].dev[k]];
+
+			worst = d->timeout_ms > worst ? d->timeout_ms : worst;
+			snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
+				 "%s%s (%s, timeout %llu ms)", k ? " + " : "", d->name,
+				 conf_fence_driver_name(d->driver),
+				 (unsigned long long)d->timeout_ms);
+		}
+		snprintf(what, sizeof(what), "fence level %d%s", i + 1,
+			 i ? " (if the levels before failed)" : "");
+		json_array_append_new(arr, phase(what, worst, detail));
+		*total += worst;
+	}
+	if (h->nlevels == 0) {
+		json_array_append_new(arr, phase("fence", 0, "no fence device: the domains wait for haxctl fence-ack"));
+	}
+	return arr;
+}
+
+static json_t *explain_failover(const char *name)
+{
+	const struct conf_host *h = name ? conf_host_by_name(nd.conf, name) : NULL;
+	const struct conf_cluster *c = &nd.conf->cluster;
+	uint32_t token = 0, consensus = 0;
+	uint64_t total = 0;
+	char detail[256];
+	json_t *phases = json_array(), *fp;
+
+	if (!h && name)
+		return error_reply("no such host in the configuration");
+	if (!h && nd.conf->nhosts > 0)
+		h = &nd.conf->hosts[nd.conf->nhosts - 1];
+	if (!nd.standalone && cluster_totem_ms(&token, &consensus) == 0) {
+		snprintf(detail, sizeof(detail),
+			 "corosync token %u ms + consensus %u ms (effective values for %zu nodes)",
+			 token, consensus, nd.view.nnodes);
+		json_array_append_new(phases, phase("detection", token + consensus, detail));
+		total += token + consensus;
+	}
+	json_array_append_new(phases, phase("sync and leader tick", c->tick_ms,
+					    "members exchange state, the leader decides at its next tick"));
+	total += c->tick_ms;
+	if (h) {
+		fp = fence_phases(h, &total);
+		json_array_extend(phases, fp);
+		json_decref(fp);
+	}
+	json_array_append_new(phases, phase("placement", c->tick_ms, "next leader tick"));
+	snprintf(detail, sizeof(detail), "start_timeout; a failed start is retried elsewhere up to %u times",
+		 c->start_retries);
+	json_array_append_new(phases, phase("start", c->start_timeout_ms, detail));
+	total += c->tick_ms + c->start_timeout_ms;
+	return json_pack("{s:b, s:s, s:o, s:I}", "ok", 1, "host", h ? h->name : "", "phases",
+			 phases, "worst_case_ms", (json_int_t)total);
+}
+
 static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -507,7 +649,10 @@ static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 		ipc_reply(call, status_reply());
 	} else if (strcmp(cmd, "events") == 0) {
 		ipc_reply(call, json_pack("{s:b, s:o}", "ok", 1, "events", events_json()));
-	} else if (strncmp(cmd, "domain-", 7) != 0) {
+	} else if (strcmp(cmd, "explain-failover") == 0) {
+		ipc_reply(call, explain_failover(json_string_value(json_object_get(req, "host"))));
+	} else if (strncmp(cmd, "domain-", 7) != 0 && strcmp(cmd, "fence") != 0 &&
+		   strcmp(cmd, "fence-ack") != 0) {
 		ipc_reply(call, error_reply("unknown command"));
 	} else if (nd.leader) {
 		ipc_reply(call, leader_request(nd.leader, req));
@@ -603,10 +748,35 @@ static void agent_result(void *opaque, const json_t *res)
 
 /* ---- lifecycle ---- */
 
+/* The no-quorum policy (DESIGN.md layer 4): a host cut off from the quorate partition for
+ * no_quorum_timeout stops (or freezes) its domains, which the other side restarts once
+ * it has fenced this host. */
+static void check_quorum(void)
+{
+	uint64_t now = hax_now_mono_ns();
+
+	if (nd.view.connected && nd.view.quorate) {
+		nd.noquorum_since = 0;
+		return;
+	}
+	if (!nd.noquorum_since)
+		nd.noquorum_since = now;
+	if (nd.isolated ||
+	    now - nd.noquorum_since < nd.conf->cluster.no_quorum_timeout_ms * 1000000ull)
+		return;
+	nd.isolated = true;
+	hax_log(LOG_CRIT, "no quorum for %llu ms: applying the no-quorum policy (%s) to every domain here",
+		(unsigned long long)nd.conf->cluster.no_quorum_timeout_ms,
+		nd.conf->cluster.no_quorum_policy == CONF_NQ_FREEZE ? "freeze" : "stop");
+	agent_isolated(nd.agent, nd.conf->cluster.no_quorum_policy == CONF_NQ_FREEZE,
+		       nd.conf->cluster.stop_timeout_ms);
+}
+
 static void on_tick(void *data)
 {
 	(void)data;
 	nd.tick_timer = 0;
+	check_quorum();
 	if (nd.leader)
 		leader_tick(nd.leader);
 	hax_timer_add(nd.conf->cluster.tick_ms, on_tick, NULL, &nd.tick_timer);
