@@ -39,6 +39,7 @@ struct hv {
 	char host[HAX_NAME_MAX];
 	uint32_t nodeid;
 	char iqn[256];
+	uint64_t pr_key;
 	uint64_t mem_mib;
 	uint32_t vcpus;
 	struct sim_op *ops;        /* in-flight operations, cancelled by fini */
@@ -252,7 +253,7 @@ static void remove_domain_files(const struct hv *hv, const char *name)
 /* In the grandchild: record our own pid, then become the guest. Never returns. */
 static void exec_guest(const struct hv *hv, const struct hv_start *req, const struct sim_def *def)
 {
-	char path[PATH_MAX], pidtxt[32], inc[32], node[32];
+	char path[PATH_MAX], pidtxt[32], inc[32], node[32], key[32];
 	int fd;
 
 	dom_path(hv, req->name, "pid", path, sizeof(path));
@@ -273,9 +274,12 @@ static void exec_guest(const struct hv *hv, const struct hv_start *req, const st
 	}
 	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)req->incarnation);
 	snprintf(node, sizeof(node), "%u", hv->nodeid);
+	snprintf(key, sizeof(key), "0x%llx", (unsigned long long)hv->pr_key);
+	/* With scsi fencing the guest's own iSCSI session registers the host's key, so a
+	 * PREEMPT of that key cuts the guest off too. */
 	execl(hv->guest, "hax-guest", "--domain", req->name, "--incarnation", inc, "--nodeid",
 	      node, "--disk", def->disk, "--initiator", hv->iqn, "--interval", def->interval,
-	      (char *)NULL);
+	      hv->pr_key ? "--pr-key" : (char *)NULL, key, (char *)NULL);
 	fprintf(stderr, "hax-guest: exec %s: %s\n", hv->guest, strerror(errno));
 	_exit(127);
 }
@@ -541,6 +545,7 @@ static int sim_init(struct hv **out, const struct hv_host *host, char *err, size
 	hax_strlcpy(hv->host, host->host_name, sizeof(hv->host));
 	hax_strlcpy(hv->iqn, host->iqn, sizeof(hv->iqn));
 	hv->nodeid = host->nodeid;
+	hv->pr_key = host->pr_key;
 	hv->mem_mib = host->mem_mib;
 	hv->vcpus = host->vcpus;
 	find_guest_program(hv);

@@ -69,6 +69,7 @@ struct fence_op {
 	char iqn[CONF_STR_MAX];
 	uint64_t key, victim_key;
 	bool dry_run;
+	bool reg;                         /* register this host (rejoin rule), not fence */
 	int nstorage, cur;
 	struct scsi_storage *storage;
 	uint64_t timeout_ms, deadline_ns; /* the device's, shared by every storage */
@@ -152,7 +153,7 @@ static void build_argv(struct fence_op *op, struct scsi_storage *st, uint64_t cm
 	snprintf(a->victim, sizeof(a->victim), "0x%016" PRIx64, op->victim_key);
 	snprintf(a->timeout, sizeof(a->timeout), "%" PRIu64 "ms", cmd_ms);
 	a->argv[n++] = op->tool;
-	a->argv[n++] = op->dry_run ? "keys" : "preempt";
+	a->argv[n++] = op->reg ? "register" : op->dry_run ? "keys" : "preempt";
 	a->argv[n++] = "--portal";
 	a->argv[n++] = st->portal;
 	a->argv[n++] = "--target";
@@ -161,7 +162,10 @@ static void build_argv(struct fence_op *op, struct scsi_storage *st, uint64_t cm
 	a->argv[n++] = op->iqn;
 	a->argv[n++] = "--timeout";
 	a->argv[n++] = a->timeout;
-	if (!op->dry_run) {
+	if (op->reg) {
+		a->argv[n++] = "--key";
+		a->argv[n++] = a->key;
+	} else if (!op->dry_run) {
 		a->argv[n++] = "--key";
 		a->argv[n++] = a->key;
 		a->argv[n++] = "--victim";
@@ -242,7 +246,11 @@ static void finish_all(struct fence_op *op)
 	snprintf(who, sizeof(who), "%s (key 0x%016" PRIx64 ")", op->host, op->victim_key);
 	if (op->notes[0])
 		snprintf(notes, sizeof(notes), " (the key was not registered on %s)", op->notes);
-	if (op->dry_run && op->result == 0)
+	if (op->reg && op->result == 0)
+		finish(op, 0, "scsi: registered key 0x%016" PRIx64 " on %s", op->key, op->ok);
+	else if (op->reg)
+		finish(op, op->result, "scsi register failed: %s", op->bad);
+	else if (op->dry_run && op->result == 0)
 		finish(op, 0, "scsi: %s answer%s", op->ok, op->nstorage == 1 ? "s" : "");
 	else if (op->dry_run)
 		finish(op, op->result, "scsi keys: %s", op->bad);
@@ -302,7 +310,7 @@ static void on_kick(void *data)
 		       "(fence_scsi_set_local was not called)");
 		return;
 	}
-	if (!op->dry_run && op->key == op->victim_key) {
+	if (!op->dry_run && !op->reg && op->key == op->victim_key) {
 		finish(op, -EINVAL, "scsi: %s is this host: it cannot preempt its own key",
 		       op->host);
 		return;
@@ -371,6 +379,39 @@ static int scsi_start(const struct hax_conf *conf, const struct conf_fence *dev,
 err_free:
 	free(op->storage);
 	free(op);
+	return r;
+}
+
+int fence_scsi_register(const struct hax_conf *conf, fence_done_fn done, void *opaque,
+			struct fence_op **out)
+{
+	struct conf_fence all = {.timeout_ms = 0};
+	struct fence_target me = {.host = "this host", .nodeid = local.nodeid};
+	bool seen[CONF_MAX_STORAGE] = {false};
+	int i, k, r;
+
+	for (i = 0; i < conf->nfences; i++) {
+		const struct conf_fence *f = &conf->fences[i];
+
+		if (f->driver != CONF_FENCE_SCSI)
+			continue;
+		if (f->timeout_ms > all.timeout_ms)
+			all.timeout_ms = f->timeout_ms;
+		for (k = 0; k < f->nstorage; k++) {
+			if (f->storage[k] < 0 || f->storage[k] >= CONF_MAX_STORAGE ||
+			    seen[f->storage[k]])
+				continue;
+			seen[f->storage[k]] = true;
+			all.storage[all.nstorage++] = f->storage[k];
+		}
+	}
+	if (all.nstorage == 0)
+		return -ENOENT;
+	if (!local.nodeid)
+		return -ENXIO;
+	r = scsi_start(conf, &all, &me, false, done, opaque, out);
+	if (r == 0)
+		(*out)->reg = true;
 	return r;
 }
 

@@ -16,4 +16,17 @@
  * empty, too long or holding control characters). */
 int fence_scsi_set_local(uint32_t nodeid, const char *iqn);
 
+struct hax_conf;
+struct fence_op;
+
+/* Register this host's key (and take the type-5 reservation if nobody holds one) on every
+ * storage any scsi fence device names: the step of the rejoin rule that lets this host
+ * write again, and the precondition for it to preempt others. Never done on a conflict by
+ * itself: haxd calls it at start and when a fenced host is let back in. -ENOENT if no
+ * scsi device is configured; otherwise like fence_driver.start (done once; cancel with
+ * fence_scsi_driver.cancel). */
+#include "fence.h"
+int fence_scsi_register(const struct hax_conf *conf, fence_done_fn done, void *opaque,
+			struct fence_op **out);
+
 #endif

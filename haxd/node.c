@@ -16,6 +16,7 @@
 
 #include "../agent/agent.h"
 #include "../fencing/fence.h"
+#include "../fencing/fence_scsi.h"
 #include "change.h"
 #include "cluster.h"
 #include "events.h"
@@ -59,11 +60,15 @@ static struct {
 	uint64_t next_fwd_id;
 	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
 	uint64_t noquorum_since;            /* monotonic ns; 0 while quorate */
+	bool scsi;                          /* a scsi fence device exists */
+	bool scsi_registered;               /* our key is on the shared LUNs */
+	struct fence_op *scsi_op;           /* registration in flight */
 	bool isolated;                      /* the no-quorum policy has been applied */
 	hax_timer_t lb_timer, tick_timer;
 } nd;
 
 static void deliver(uint32_t nodeid, const void *buf, size_t len);
+static void scsi_follow_state(void);
 
 /* ---- sending ---- */
 
@@ -190,6 +195,7 @@ static void apply_change(uint32_t from, const json_t *m)
 	persist();
 	events_diff(old, nd.state);
 	state_free(old);
+	scsi_follow_state();
 }
 
 /* ---- the leader's seam ---- */
@@ -340,6 +346,41 @@ static void start_leading(void)
 	leader_tick(nd.leader);
 }
 
+/* ---- SCSI-3 registration: the rejoin rule's last step ---- */
+
+static void scsi_registered(void *opaque, int result, const char *msg)
+{
+	(void)opaque;
+	nd.scsi_op = NULL;
+	nd.scsi_registered = result == 0;
+	hax_log(result == 0 ? LOG_NOTICE : LOG_ERR, "%s%s", msg,
+		result == 0 ? "" : " (retrying at the next tick)");
+}
+
+/* Register our key unless the replicated state says we are fenced: a fenced host first
+ * has its domains destroyed and is set online by the leader, and only then comes back. */
+static void scsi_maybe_register(void)
+{
+	const struct hax_host *me = state_host(nd.state, nd.self.name);
+
+	if (!nd.scsi || nd.scsi_registered || nd.scsi_op || !nd.synced || !nd.view.quorate)
+		return;
+	if (me && (me->state == HOST_FENCED || me->state == HOST_FENCING))
+		return;
+	if (fence_scsi_register(nd.conf, scsi_registered, NULL, &nd.scsi_op) < 0)
+		nd.scsi_op = NULL;
+}
+
+/* Applied changes may fence us (our registration is gone) or let us back in. */
+static void scsi_follow_state(void)
+{
+	const struct hax_host *me = state_host(nd.state, nd.self.name);
+
+	if (nd.scsi && me && (me->state == HOST_FENCED || me->state == HOST_FENCING))
+		nd.scsi_registered = false;
+	scsi_maybe_register();
+}
+
 /* ---- views and the sync phase ---- */
 
 static json_t *view_tag(void)
@@ -456,6 +497,7 @@ static void sync_complete(void)
 	/* Inventories taken before the sync were not sent: report afresh. */
 	if (nd.agent)
 		agent_request_inventory(nd.agent);
+	scsi_follow_state();
 	hax_log(LOG_INFO, "sync: done, state (%llu, %llu)", (unsigned long long)nd.state->epoch,
 		(unsigned long long)nd.state->seq);
 	if (view_leader() == nd.self.nodeid)
@@ -777,6 +819,7 @@ static void on_tick(void *data)
 	(void)data;
 	nd.tick_timer = 0;
 	check_quorum();
+	scsi_maybe_register();
 	if (nd.leader)
 		leader_tick(nd.leader);
 	hax_timer_add(nd.conf->cluster.tick_ms, on_tick, NULL, &nd.tick_timer);
@@ -793,7 +836,12 @@ static int start_agent(char *err, size_t errlen)
 		.vcpus = nd.self.vcpus,
 	};
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result};
+	int i;
 
+	for (i = 0; i < nd.conf->nfences; i++)
+		nd.scsi = nd.scsi || nd.conf->fences[i].driver == CONF_FENCE_SCSI;
+	hvh.pr_key = nd.scsi ? fence_scsi_key(nd.self.nodeid) : 0;
+	fence_scsi_set_local(nd.self.nodeid, nd.self.iqn);
 	nd.agent = agent_new(nd.driver, &hvh, AGENT_POLL_MS, &out, err, errlen);
 	return nd.agent ? 0 : -EIO;
 }
@@ -849,6 +897,8 @@ void node_stop(void)
 		free(f);
 	}
 	stop_leading();
+	if (nd.scsi_op)
+		fence_driver_for(CONF_FENCE_SCSI)->cancel(nd.scsi_op);
 	if (!nd.standalone)
 		cluster_fini();
 	ipc_server_free(nd.ipc);

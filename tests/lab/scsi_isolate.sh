@@ -1,0 +1,48 @@
+#!/bin/bash
+# Storage fencing on the real lab: h3's cluster link is cut while its storage link stays
+# up. The leader preempts h3's SCSI-3 key on the LUNs; h3's guests, still running, get
+# RESERVATION CONFLICT and cannot write; the domains run elsewhere. After heal, the rejoin
+# rule destroys h3's stale guests before h3 registers its key again and rejoins.
+. "$HAX_SOURCE/tests/lab/lib.sh"
+
+IQN=iqn.2026-11.org.hax.lab:storage
+keys() { ip netns exec haxt-st "$B/hax-fence-scsi" keys --portal 127.0.0.1:3260 --target $IQN \
+	--initiator iqn.2026-11.org.hax.lab:checker --all-luns; }
+KEY3=0x6861780000000003
+# registered N...: every host key N is listed on the LUNs.
+registered() {
+	local k n
+	k=$(keys) || return 1
+	for n in "$@"; do echo "$k" | grep -qi "686178000000000$n" || return 1; done
+}
+
+lab up --hosts 3 --domains 3 --fence scsi >"$T/up.log" 2>&1 || { cat "$T/up.log"; fail "lab up"; }
+wait_for 20 "every host registered" registered 1 2 3 ||
+	{ keys; fail "host keys not registered"; }
+doms=$(st h1 "' '.join(sorted(hosts['h3']['domains']))")
+[ -n "$doms" ] || fail "h3 runs no domain"
+note "3 hosts registered; h3 runs $doms"
+
+lab isolate h3 >/dev/null
+wait_for 60 "h3 fenced by scsi, its domains elsewhere" holds h1 \
+	"hosts['h3']['state'] == 'fenced' and hosts['h3']['last_fence']['method'] == 'scsi' and all(doms[d]['state'] == 'running' and doms[d]['host'] != 'h3' for d in '$doms'.split())" ||
+	fail "no scsi failover: $(st h1 "hosts['h3']")"
+keys | grep -qi "${KEY3#0x}" && { keys; fail "h3's key still registered after the fence"; }
+note "h3 isolated: its key preempted, $doms running elsewhere"
+sleep 2
+grep -qi "reservation conflict" "$HAX_LAB_DIR"/h3/state/sim/*/console.log ||
+	fail "h3's guests never saw RESERVATION CONFLICT: $(tail -3 "$HAX_LAB_DIR"/h3/state/sim/*/console.log)"
+note "h3's guests got RESERVATION CONFLICT"
+
+lab heal h3 >/dev/null
+wait_for 60 "h3 back online" holds h1 "hosts['h3']['state'] == 'online'" ||
+	fail "h3 did not rejoin: $(st h1 "hosts['h3']")"
+wait_for 20 "h3 registered again" registered 3 || fail "h3 did not re-register"
+for d in $doms; do
+	[ -z "$(pgrep -f -- "hax-guest --domain $d .*--nodeid 3 ")" ] || fail "a stale $d guest survived on h3"
+done
+note "healed: stale guests destroyed, h3 registered again and online"
+
+lab journal-check || fail "journal oracle"
+! grep -h -- "+double-run" "$HAX_LAB_DIR"/h*/haxd.log || fail "a domain ran twice"
+echo PASS
