@@ -7,11 +7,14 @@
 #include "../haxd/util.h"
 #include "fence.h"
 
-extern const struct fence_driver fence_agent_driver, fence_scsi_driver;
+extern const struct fence_driver fence_agent_driver, fence_scsi_driver, fence_redfish_driver,
+	fence_drbd_driver;
 
 static const struct fence_driver *const drivers[] = {
     &fence_agent_driver,
     &fence_scsi_driver,
+    &fence_redfish_driver,
+    &fence_drbd_driver,
 };
 
 const struct fence_driver *fence_driver_for(enum conf_fence_driver kind)
