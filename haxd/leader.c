@@ -70,7 +70,15 @@ struct pending {
 	uint64_t deadline_ns;    /* monotonic; past it the operation is forgotten */
 };
 
+/* A host where a domain's start just failed: the retry goes elsewhere. */
+struct avoid {
+	char dom[HAX_NAME_MAX];
+	char host[HAX_NAME_MAX];
+};
+
 struct leader {
+	size_t navoid;
+	struct avoid *avoid;
 	const struct hax_conf *conf;
 	struct leader_ops ops;
 	size_t nhosts;
@@ -129,6 +137,7 @@ void leader_free(struct leader *l)
 		json_decref(l->hosts[i].inv);
 	}
 	free(l->pend);
+	free(l->avoid);
 	free(l);
 }
 
@@ -310,6 +319,40 @@ static bool host_safe(struct leader *l, const char *host)
 	if (h && h->member && h->inv)
 		return true;
 	return sh && sh->state == HOST_FENCED;
+}
+
+/* ---- where a start failed ---- */
+
+static bool avoided(const struct leader *l, const char *dom, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < l->navoid; i++)
+		if (strcmp(l->avoid[i].dom, dom) == 0 && strcmp(l->avoid[i].host, host) == 0)
+			return true;
+	return false;
+}
+
+static void avoid_add(struct leader *l, const char *dom, const char *host)
+{
+	if (avoided(l, dom, host))
+		return;
+	l->avoid = hax_xrealloc(l->avoid, (l->navoid + 1) * sizeof(*l->avoid));
+	hax_strlcpy(l->avoid[l->navoid].dom, dom, HAX_NAME_MAX);
+	hax_strlcpy(l->avoid[l->navoid].host, host, HAX_NAME_MAX);
+	l->navoid++;
+}
+
+static void avoid_clear(struct leader *l, const char *dom)
+{
+	size_t i = 0;
+
+	while (i < l->navoid) {
+		if (strcmp(l->avoid[i].dom, dom) == 0)
+			l->avoid[i] = l->avoid[--l->navoid];
+		else
+			i++;
+	}
 }
 
 /* ---- decisions ---- */
@@ -514,17 +557,27 @@ static void place(struct leader *l, bool *wanted)
 	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(nd, sizeof(*reason));
 	struct hax_state *snap = state_clone(s); /* proposals may change s under us */
 
+	bool *avoid = hax_xcalloc(nd * nh > 0 ? nd * nh : 1, sizeof(*avoid));
+	size_t j;
+
 	for (i = 0; i < nh; i++)
 		host_ok[i] = snap->hosts[i].state == HOST_ONLINE && leader_host_reported(l, snap->hosts[i].name);
-	policy_plan(snap, host_ok, wanted, where, reason);
+	for (j = 0; j < nd; j++)
+		for (i = 0; i < nh; i++)
+			avoid[j * nh + i] = avoided(l, snap->domains[j].name, snap->hosts[i].name);
+	policy_plan_avoiding(snap, host_ok, wanted, avoid, where, reason);
 	for (i = 0; i < nd; i++) {
 		if (!wanted[i])
 			continue;
-		if (where[i] >= 0)
+		if (where[i] >= 0) {
 			start_on(l, &snap->domains[i], snap->hosts[where[i]].name);
-		else
-			set_domain(l, &snap->domains[i], DOM_RECOVERING, NULL, reason[i]);
+			continue;
+		}
+		set_domain(l, &snap->domains[i], DOM_RECOVERING, NULL, reason[i]);
+		/* Failed everywhere but tries are left: every host gets another chance. */
+		avoid_clear(l, snap->domains[i].name);
 	}
+	free(avoid);
 	state_free(snap);
 	free(reason);
 	free(where);
@@ -604,10 +657,12 @@ void leader_on_result(struct leader *l, const json_t *res)
 	if (strcmp(cmd, "start") == 0 && ok) {
 		json_t *c = change_domain_set(d->name);
 
+		avoid_clear(l, d->name);
 		json_object_set_new(c, "state", json_string("running"));
 		json_object_set_new(c, "start_attempts", json_integer(0));
 		propose(l, c);
 	} else if (strcmp(cmd, "start") == 0) {
+		avoid_add(l, d->name, host);
 		start_failed(l, d, host, error ? error : "unknown error");
 	} else if (strcmp(cmd, "stop") == 0 && ok) {
 		set_domain(l, d, d->enabled ? DOM_STOPPED : DOM_DISABLED, "", "");

@@ -95,16 +95,20 @@ static bool better(const struct hax_state *s, const struct hax_domain *d,
 	return strcmp(s->hosts[a].name, s->hosts[b].name) < 0;
 }
 
-static int place_one(const struct hax_state *s, const bool *host_ok, struct host_load *load,
-		     const int *planned, size_t j, char *reason)
+static int place_one(const struct hax_state *s, const bool *host_ok, const bool *avoid,
+		     struct host_load *load, const int *planned, size_t j, char *reason)
 {
 	const struct hax_domain *d = &s->domains[j];
-	int best = -1, nok = 0, nmem = 0, ntag = 0;
+	int best = -1, nok = 0, nmem = 0, ntag = 0, nfail = 0;
 	size_t h;
 
 	for (h = 0; h < s->nhosts; h++) {
 		if (!host_ok[h] || s->hosts[h].maintenance)
 			continue;
+		if (avoid && avoid[j * s->nhosts + h]) {
+			nfail++;
+			continue;
+		}
 		nok++;
 		if (load[h].mem < (int64_t)d->memory_mib || load[h].cpu < (int64_t)d->vcpus) {
 			nmem++;
@@ -118,7 +122,9 @@ static int place_one(const struct hax_state *s, const bool *host_ok, struct host
 			best = (int)h;
 	}
 	if (best < 0) {
-		if (nok == 0)
+		if (nok == 0 && nfail > 0)
+			snprintf(reason, STATE_REASON_MAX, "its start failed on every available host");
+		else if (nok == 0)
 			snprintf(reason, STATE_REASON_MAX, "no host available (online, not in maintenance)");
 		else
 			snprintf(reason, STATE_REASON_MAX,
@@ -154,6 +160,12 @@ static void sort_by_priority(const struct hax_state *s, size_t *order)
 void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wanted,
 		 int *out_host, char (*reason)[STATE_REASON_MAX])
 {
+	policy_plan_avoiding(s, host_ok, wanted, NULL, out_host, reason);
+}
+
+void policy_plan_avoiding(const struct hax_state *s, const bool *host_ok, const bool *wanted,
+			  const bool *avoid, int *out_host, char (*reason)[STATE_REASON_MAX])
+{
 	struct host_load *load = hax_xcalloc(s->nhosts, sizeof(*load));
 	size_t *order = hax_xcalloc(s->ndomains, sizeof(*order));
 	size_t h, j;
@@ -175,7 +187,7 @@ void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wan
 
 		if (!wanted[k])
 			continue;
-		best = place_one(s, host_ok, load, out_host, k, reason[k]);
+		best = place_one(s, host_ok, avoid, load, out_host, k, reason[k]);
 		out_host[k] = best;
 		if (best < 0)
 			continue;

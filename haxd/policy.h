@@ -21,6 +21,11 @@ bool policy_dom_holds_host(const struct hax_domain *d);
 void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wanted,
 		 int *out_host, char (*reason)[STATE_REASON_MAX]);
 
+/* The same, where avoid (NULL = none; else ndomains x nhosts, row-major) marks hosts a
+ * domain must not go to now (a start that just failed there). */
+void policy_plan_avoiding(const struct hax_state *s, const bool *host_ok, const bool *wanted,
+			  const bool *avoid, int *out_host, char (*reason)[STATE_REASON_MAX]);
+
 /* Free memory (MiB) and vcpus of host index h given the current assignments. */
 void policy_host_free(const struct hax_state *s, size_t h, int64_t *mem_free,
 		      int64_t *vcpus_free);

@@ -671,6 +671,28 @@ static void test_nk_anti_affinity(void **unused)
 	assert_int_equal(nk(&s), 1);
 }
 
+/* A start that failed on a host is retried elsewhere; failed everywhere, it says so. */
+static void test_avoid_failed_hosts(void **unused)
+{
+	struct hax_host hosts[] = {HOST("h1", 1, 1024, 8), HOST("h2", 2, 1024, 8)};
+	struct hax_domain doms[] = {PENDING("a", 128, 1, 0), PENDING("b", 128, 1, 0)};
+	struct hax_state s = STATE(hosts, doms);
+	bool ok[] = {true, true}, wanted[] = {true, true};
+	bool avoid[] = {true, false, /* a: not h1 */ true, true /* b: neither */};
+	char reason[2][STATE_REASON_MAX];
+	int out[2];
+
+	(void)unused;
+	policy_plan_avoiding(&s, ok, wanted, avoid, out, reason);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], -1);
+	assert_non_null(strstr(reason[1], "failed on every available host"));
+	/* Without the list, both go somewhere. */
+	policy_plan_avoiding(&s, ok, wanted, NULL, out, reason);
+	assert_int_not_equal(out[0], -1);
+	assert_int_not_equal(out[1], -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -695,6 +717,7 @@ int main(void)
 	    cmocka_unit_test(test_nk_roomy),
 	    cmocka_unit_test(test_nk_full),
 	    cmocka_unit_test(test_nk_anti_affinity),
+	    cmocka_unit_test(test_avoid_failed_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
