@@ -13,12 +13,14 @@ extern const struct fence_driver fence_agent_driver __attribute__((weak));
 extern const struct fence_driver fence_scsi_driver __attribute__((weak));
 extern const struct fence_driver fence_redfish_driver __attribute__((weak));
 extern const struct fence_driver fence_drbd_driver __attribute__((weak));
+extern const struct fence_driver fence_watchdog_driver __attribute__((weak));
 
 static const struct fence_driver *const drivers[] = {
     &fence_agent_driver,
     &fence_scsi_driver,
     &fence_redfish_driver,
     &fence_drbd_driver,
+    &fence_watchdog_driver,
 };
 
 const struct fence_driver *fence_driver_for(enum conf_fence_driver kind)

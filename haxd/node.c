@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "msg.h"
 #include "status.h"
+#include "watchdog.h"
 
 #define AGENT_POLL_MS 1000
 #define FORWARD_TIMEOUT_MS 15000
@@ -60,6 +61,8 @@ static struct {
 	uint64_t next_fwd_id;
 	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
 	uint64_t noquorum_since;            /* monotonic ns; 0 while quorate */
+	const struct conf_fence *wd_dev;    /* our own watchdog, if a level of ours uses one */
+	struct watchdog *wd;                /* armed while we run domains */
 	bool scsi;                          /* a scsi fence device exists */
 	bool scsi_registered;               /* our key is on the shared LUNs */
 	struct fence_op *scsi_op;           /* registration in flight */
@@ -814,11 +817,43 @@ static void check_quorum(void)
 		       nd.conf->cluster.stop_timeout_ms);
 }
 
+/* Watchdog fencing, this host's half: armed while domains run here; fed while quorate or
+ * once nothing runs; not fed when quorum is lost and domains still run, so that the
+ * device resets the host before the leader (waiting the same timeout plus a margin)
+ * restarts them elsewhere. */
+static void tend_watchdog(void)
+{
+	const json_t *inv = nd.agent ? agent_last_inventory(nd.agent) : NULL;
+	bool running = json_array_size(json_object_get(inv, "domains")) > 0;
+	bool quorate = nd.view.connected && nd.view.quorate;
+	int r;
+
+	if (!nd.wd_dev)
+		return;
+	if (!nd.wd && running) {
+		r = watchdog_open(nd.wd_dev->device, nd.wd_dev->watchdog_timeout_ms, &nd.wd);
+		hax_log(r < 0 ? LOG_CRIT : LOG_NOTICE, "watchdog %s %s%s", nd.wd_dev->device,
+			r < 0 ? "cannot be armed: " : "armed", r < 0 ? strerror(-r) : "");
+	}
+	if (!nd.wd)
+		return;
+	if (quorate && !running) {
+		watchdog_close(nd.wd);
+		nd.wd = NULL;
+		hax_log(LOG_NOTICE, "watchdog %s disarmed (no domain runs here)", nd.wd_dev->device);
+		return;
+	}
+	if ((quorate || !running) && watchdog_feed(nd.wd) < 0)
+		hax_log(LOG_CRIT, "watchdog %s: feeding failed: %s", nd.wd_dev->device,
+			strerror(errno));
+}
+
 static void on_tick(void *data)
 {
 	(void)data;
 	nd.tick_timer = 0;
 	check_quorum();
+	tend_watchdog();
 	scsi_maybe_register();
 	if (nd.leader)
 		leader_tick(nd.leader);
@@ -840,6 +875,13 @@ static int start_agent(char *err, size_t errlen)
 
 	for (i = 0; i < nd.conf->nfences; i++)
 		nd.scsi = nd.scsi || nd.conf->fences[i].driver == CONF_FENCE_SCSI;
+	for (i = 0; i < nd.self.nlevels * CONF_MAX_LEVEL_DEVS; i++) {
+		const struct conf_fence_level *lv = &nd.self.levels[i / CONF_MAX_LEVEL_DEVS];
+		int k = i % CONF_MAX_LEVEL_DEVS;
+
+		if (k < lv->ndev && nd.conf->fences[lv->dev[k]].driver == CONF_FENCE_WATCHDOG)
+			nd.wd_dev = &nd.conf->fences[lv->dev[k]];
+	}
 	hvh.pr_key = nd.scsi ? fence_scsi_key(nd.self.nodeid) : 0;
 	fence_scsi_set_local(nd.self.nodeid, nd.self.iqn);
 	nd.agent = agent_new(nd.driver, &hvh, AGENT_POLL_MS, &out, err, errlen);
@@ -897,6 +939,8 @@ void node_stop(void)
 		free(f);
 	}
 	stop_leading();
+	/* Stopping haxd on purpose: the domains stay, but nobody would feed the device. */
+	watchdog_close(nd.wd);
 	if (nd.scsi_op)
 		fence_driver_for(CONF_FENCE_SCSI)->cancel(nd.scsi_op);
 	if (!nd.standalone)

@@ -33,6 +33,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# meson stops a test that overruns with SIGTERM: clean up then too.
+trap 'exit 143' TERM INT
 
 # tgt_start CTLPORT PORT IQN NLUNS MIB: a private tgtd exporting NLUNS file-backed LUNs
 # (LUN 1..NLUNS) of MIB MiB each on 127.0.0.1:PORT. tgtd ignores SIGTERM (LAB-NOTES):
