@@ -33,6 +33,16 @@ sleep 2
 grep -qi "reservation conflict" "$HAX_LAB_DIR"/h3/state/sim/*/console.log ||
 	fail "h3's guests never saw RESERVATION CONFLICT: $(tail -3 "$HAX_LAB_DIR"/h3/state/sim/*/console.log)"
 note "h3's guests got RESERVATION CONFLICT"
+# The isolated side's own layer: without quorum for no_quorum_timeout (10 s), h3 stops
+# its domains (the no-quorum policy, default "stop").
+wait_for 30 "h3 applies the no-quorum policy" sh -c \
+	"grep -q 'applying the no-quorum policy (stop)' '$HAX_LAB_DIR/h3/haxd.log'" ||
+	fail "h3 never applied its no-quorum policy"
+for d in $doms; do
+	wait_for 20 "h3's $d guest stopped" sh -c "! pgrep -f -- 'hax-guest --domain $d .*--nodeid 3 ' >/dev/null" ||
+		fail "h3's $d guest still runs after the no-quorum policy"
+done
+note "h3, without quorum for 10 s, stopped its own guests"
 
 lab heal h3 >/dev/null
 wait_for 60 "h3 back online" holds h1 "hosts['h3']['state'] == 'online'" ||
