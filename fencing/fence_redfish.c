@@ -261,8 +261,7 @@ static void run_step(struct fence_op *op, enum step step)
 }
 
 /* A finished status step (dry run): on or off, the device works either way. */
-static void after_status(struct fence_op *op, int exit_status, const char *line,
-			 const char *output)
+static void after_status(struct fence_op *op, int exit_status, const char *line, const char *output)
 {
 	if (exit_status == 0)
 		finish(op, 0, "redfish: the BMC answers; %s is on (%s)", op->host, line);
@@ -283,8 +282,8 @@ static void on_child(void *opaque, int result, int exit_status, const char *outp
 
 	op->child = NULL;
 	if (result == -ETIMEDOUT) {
-		finish(op, result, "redfish %s of %s: no answer within the device timeout (%" PRIu64
-				   " ms)",
+		finish(op, result,
+		       "redfish %s of %s: no answer within the device timeout (%" PRIu64 " ms)",
 		       cmd, op->host, op->timeout_ms);
 		return;
 	}
@@ -352,8 +351,8 @@ static int redfish_start(const struct hax_conf *conf, const struct conf_fence *d
 	int r;
 
 	(void)conf;
-	if (!dev || !dev->url[0] || url_has_userinfo(dev->url) || !t || !t->host ||
-	    !t->host[0] || !done || dev->timeout_ms == 0)
+	if (!dev || !dev->url[0] || url_has_userinfo(dev->url) || !t || !t->host || !t->host[0] ||
+	    !done || dev->timeout_ms == 0)
 		return -EINVAL;
 	op = hax_xcalloc(1, sizeof(*op));
 	r = copy_dev(op, dev, t->host);

@@ -55,6 +55,7 @@
 #define URL_MAX 1024
 #define POLL_FIRST_MS 200
 #define POLL_MAX_MS 1000
+#define POLL_LAST_MS 100 /* time the last look at PowerState gets at least */
 #define SYSTEMS_PATH "/redfish/v1/Systems"
 
 enum cmd { CMD_OFF, CMD_STATUS, CMD_MONITOR };
@@ -78,12 +79,12 @@ struct rf {
 	const struct opts *o;
 	CURL *curl;
 	struct curl_slist *headers;
-	char base[URL_MAX];	       /* https://HOST[:PORT], no trailing slash */
-	char password[PASSWORD_MAX];   /* wiped before exit */
+	char base[URL_MAX];	     /* https://HOST[:PORT], no trailing slash */
+	char password[PASSWORD_MAX]; /* wiped before exit */
 	uint64_t start_ns, deadline_ns;
 	char curl_err[CURL_ERROR_SIZE];
-	char err[768];		       /* why the last step failed, one line */
-	long http_status;	       /* of the last request, 0 if none came */
+	char err[768];	  /* why the last step failed, one line */
+	long http_status; /* of the last request, 0 if none came */
 	struct body body;
 };
 
@@ -132,16 +133,26 @@ static size_t on_body(char *data, size_t size, size_t n, void *opaque)
 static const char *status_text(long code)
 {
 	switch (code) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized (check the username and password)";
-	case 403: return "Forbidden (the account may not do this)";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default: return code >= 500 ? "server error" : code >= 400 ? "client error" : "unexpected";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized (check the username and password)";
+	case 403:
+		return "Forbidden (the account may not do this)";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return code >= 500 ? "server error" : code >= 400 ? "client error" : "unexpected";
 	}
 }
 
@@ -195,27 +206,22 @@ static int setup_curl(struct rf *rf)
 	return 0;
 }
 
-/* One request to BASE+path (post_json NULL: GET). 0 with a 2xx answer, its JSON object
- * body (or NULL if it had none) in *reply if reply is not NULL; -errno otherwise, with
- * rf->err saying why. -EACCES: 401/403, -ENOENT: 404, -EPROTO: another HTTP error,
- * -EIO: no answer (transport), -EBADMSG: an answer that is not JSON. */
-static int http(struct rf *rf, const char *path, const char *post_json, json_t **reply)
+/* Send one request to url and collect its answer in rf->body and rf->http_status,
+ * under what is left of the deadline. 0, or -errno with rf->err saying why: -EIO when
+ * no HTTP answer came (refused, TLS, timeout, too big). */
+static int perform(struct rf *rf, const char *url, const char *post_json)
 {
-	char url[URL_MAX * 2];
 	uint64_t ms = left_ms(rf);
-	json_error_t jerr;
-	json_t *j = NULL;
 	CURLcode rc;
 
-	snprintf(url, sizeof(url), "%s%s", rf->base, path);
-	if (ms == 0) {
-		set_err(rf, "%s: timeout (%" PRIu64 " ms) reached", url, rf->o->timeout_ms);
-		return -ETIMEDOUT;
-	}
 	free(rf->body.data);
 	rf->body = (struct body){0};
 	rf->curl_err[0] = '\0';
 	rf->http_status = 0;
+	if (ms == 0) {
+		set_err(rf, "%s: timeout (%" PRIu64 " ms) reached", url, rf->o->timeout_ms);
+		return -ETIMEDOUT;
+	}
 	curl_easy_setopt(rf->curl, CURLOPT_URL, url);
 	curl_easy_setopt(rf->curl, CURLOPT_TIMEOUT_MS, (long)ms);
 	curl_easy_setopt(rf->curl, CURLOPT_CONNECTTIMEOUT_MS,
@@ -229,26 +235,44 @@ static int http(struct rf *rf, const char *path, const char *post_json, json_t *
 	rc = curl_easy_perform(rf->curl);
 	if (rc != CURLE_OK) {
 		set_err(rf, "%s: %s", url,
-			rf->body.too_big ? "answer larger than 1 MiB"
-			: rf->curl_err[0] ? rf->curl_err : curl_easy_strerror(rc));
+			rf->body.too_big  ? "answer larger than 1 MiB"
+			: rf->curl_err[0] ? rf->curl_err
+					  : curl_easy_strerror(rc));
 		return -EIO;
 	}
 	curl_easy_getinfo(rf->curl, CURLINFO_RESPONSE_CODE, &rf->http_status);
+	return 0;
+}
+
+/* One request to BASE+path (post_json NULL: GET). 0 with a 2xx answer, its JSON object
+ * body (or NULL if it had none) in *reply if reply is not NULL; -errno otherwise, with
+ * rf->err saying why. -EACCES: 401/403, -ENOENT: 404, -EPROTO: another HTTP error,
+ * -EIO: no answer (transport), -EBADMSG: an answer that is not a JSON object. */
+static int http(struct rf *rf, const char *path, const char *post_json, json_t **reply)
+{
+	char url[URL_MAX * 2];
+	long code;
+	json_error_t jerr;
+	json_t *j = NULL;
+	int r;
+
+	snprintf(url, sizeof(url), "%s%s", rf->base, path);
+	r = perform(rf, url, post_json);
+	if (r < 0)
+		return r;
+	code = rf->http_status;
 	if (rf->body.len)
 		j = json_loadb(rf->body.data, rf->body.len, 0, &jerr);
-	if (rf->http_status < 200 || rf->http_status > 299) {
+	if (code < 200 || code > 299) {
 		const char *m = redfish_message(j);
 
-		set_err(rf, "%s: HTTP %ld %s%s%s", url, rf->http_status,
-			status_text(rf->http_status), m ? ": " : "", m ? m : "");
+		set_err(rf, "%s: HTTP %ld %s%s%s", url, code, status_text(code), m ? ": " : "",
+			m ? m : "");
 		json_decref(j);
-		return rf->http_status == 401 || rf->http_status == 403 ? -EACCES
-		       : rf->http_status == 404				 ? -ENOENT
-									 : -EPROTO;
+		return code == 401 || code == 403 ? -EACCES : code == 404 ? -ENOENT : -EPROTO;
 	}
 	if (rf->body.len && !json_is_object(j)) {
-		set_err(rf, "%s: HTTP %ld, but the answer is not a JSON object", url,
-			rf->http_status);
+		set_err(rf, "%s: HTTP %ld, but the answer is not a JSON object", url, code);
 		json_decref(j);
 		return -EBADMSG;
 	}
@@ -296,10 +320,14 @@ static int find_system(struct rf *rf, char *path, size_t len)
 	} else if (n == 1 || !json_is_array(members)) {
 		set_err(rf, "%s" SYSTEMS_PATH ": no usable Members[0].@odata.id", rf->base);
 		r = -EBADMSG;
+	} else if (n == 0) {
+		set_err(rf, "%s" SYSTEMS_PATH ": the BMC lists no system", rf->base);
+		r = -ENOENT;
 	} else {
-		set_err(rf, "%s" SYSTEMS_PATH ": %zu systems listed%s%s%s; name one with --system",
-			rf->base, n, n ? " (the first is " : "", n && s ? s : n ? "?" : "",
-			n ? ")" : "");
+		set_err(rf,
+			"%s" SYSTEMS_PATH ": %zu systems listed (the first is %s): name one "
+			"with --system",
+			rf->base, n, s ? s : "?");
 		r = -ENOENT;
 	}
 	json_decref(coll);
@@ -344,7 +372,8 @@ static double elapsed_s(const struct rf *rf)
 
 static void sleep_ms(uint64_t ms)
 {
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -367,16 +396,19 @@ static int wait_off(struct rf *rf, const char *path)
 		if (r < 0)
 			hax_strlcpy(last, rf->err, sizeof(last));
 		left = left_ms(rf);
-		if (left <= pause) {
+		if (left <= POLL_LAST_MS) {
 			if (r == 0 || !last[0])
 				set_err(rf, "%s%s: PowerState still %s after ForceOff, %.1f s",
-					rf->base, path, state[0] ? state : "unknown", elapsed_s(rf));
+					rf->base, path, state[0] ? state : "unknown",
+					elapsed_s(rf));
 			else
-				set_err(rf, "PowerState not Off after ForceOff, %.1f s; last error: %s",
+				set_err(rf,
+					"PowerState not Off after ForceOff, %.1f s; last error: %s",
 					elapsed_s(rf), last);
 			return -ETIMEDOUT;
 		}
-		sleep_ms(pause);
+		/* The last look comes just before the deadline, not a pause before it. */
+		sleep_ms(left - POLL_LAST_MS < pause ? left - POLL_LAST_MS : pause);
 		pause = pause * 2 > POLL_MAX_MS ? POLL_MAX_MS : pause * 2;
 	}
 }
@@ -430,8 +462,7 @@ static int cmd_monitor(struct rf *rf)
 	if (http(rf, "/redfish/v1", NULL, &root) < 0)
 		return EXIT_FAIL;
 	v = json_string_value(json_object_get(root, "RedfishVersion"));
-	printf("Success: %s/redfish/v1 answers (RedfishVersion %s)\n", rf->base,
-	       v ? v : "unknown");
+	printf("Success: %s/redfish/v1 answers (RedfishVersion %s)\n", rf->base, v ? v : "unknown");
 	json_decref(root);
 	return EXIT_OK;
 }
@@ -538,14 +569,10 @@ static const char *check_opts(struct rf *rf, struct opts *o)
 static int parse_args(struct rf *rf, struct opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
-	    {"url", required_argument, NULL, 'u'},
-	    {"system", required_argument, NULL, 's'},
-	    {"username", required_argument, NULL, 'U'},
-	    {"insecure", no_argument, NULL, 'k'},
-	    {"cacert", required_argument, NULL, 'c'},
-	    {"timeout", required_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"url", required_argument, NULL, 'u'},	{"system", required_argument, NULL, 's'},
+	    {"username", required_argument, NULL, 'U'}, {"insecure", no_argument, NULL, 'k'},
+	    {"cacert", required_argument, NULL, 'c'},	{"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	const char *why;
 	int c, i;
@@ -640,8 +667,9 @@ int main(int argc, char **argv)
 		set_err(&rf, "cannot initialise libcurl");
 		rc = EXIT_FAIL;
 	} else {
-		rc = o.cmd == CMD_OFF ? cmd_off(&rf) : o.cmd == CMD_STATUS ? cmd_status(&rf)
-									   : cmd_monitor(&rf);
+		rc = o.cmd == CMD_OFF	   ? cmd_off(&rf)
+		     : o.cmd == CMD_STATUS ? cmd_status(&rf)
+					   : cmd_monitor(&rf);
 	}
 	if (rc == EXIT_FAIL)
 		fprintf(stderr, PROG ": %s: %s\n", cmd_names[o.cmd], rf.err);
