@@ -18,7 +18,10 @@
  * Promotion: `drbdadm primary RESOURCE`, run by haxd on the new host once the fence is
  * confirmed and before it starts a DRBD-backed domain. DRBD refuses it by itself when
  * the local disk is not UpToDate or another node is Primary (drbdsetup: "State change
- * failed", exit 11), which this reports as -EPERM with DRBD's reason.
+ * failed", exit 11), which this reports as -EPERM with DRBD's reason. With "fencing
+ * resource-and-stonith" and a peer not known Outdated, DRBD may first run its
+ * fence-peer handler (hax-fence-peer, which asks haxd for a fresh fence of the peer)
+ * and refuses if that fails: hence the long promote deadline (fence_drbd.h).
  *
  * Formats are DRBD 9's (drbd-utils user/v9/drbdsetup.c, status_cmd): a resource line
  * "RES role:R", volume lines indented 2 ("disk:D", or "volume:N disk:D" with several
@@ -75,16 +78,16 @@ struct fence_op {
 /* DRBD 9's connection states other than Connected (drbd_conn_str). An unknown word is
  * not taken for "down": a newer DRBD might mean something live by it. */
 static const char *const down_states[] = {
-    "StandAlone",  "Disconnecting", "Unconnected", "Timeout",	"BrokenPipe",
-    "NetworkFailure", "ProtocolError", "TearDown", "Connecting",
+    "StandAlone",     "Disconnecting", "Unconnected", "Timeout",    "BrokenPipe",
+    "NetworkFailure", "ProtocolError", "TearDown",    "Connecting",
 };
 
 struct status_view {
-	bool found;		     /* the resource's own line */
-	int nvol;		     /* local volume lines */
-	char bad_disk[STATE_MAX];    /* the first local disk state that is not UpToDate */
+	bool found;		  /* the resource's own line */
+	int nvol;		  /* local volume lines */
+	char bad_disk[STATE_MAX]; /* the first local disk state that is not UpToDate */
 	bool peer_seen;
-	char cstate[STATE_MAX];      /* the peer's connection state */
+	char cstate[STATE_MAX]; /* the peer's connection state */
 	char peer_role[STATE_MAX];
 };
 
@@ -169,8 +172,8 @@ static bool is_down(const char *cstate)
 	return false;
 }
 
-int fence_drbd_check_status(const char *output, const char *resource, const char *peer,
-			    char *why, size_t len)
+int fence_drbd_check_status(const char *output, const char *resource, const char *peer, char *why,
+			    size_t len)
 {
 	struct status_view v;
 
@@ -185,13 +188,15 @@ int fence_drbd_check_status(const char *output, const char *resource, const char
 	}
 	if (!v.peer_seen) {
 		snprintf(why, len,
-			 "resource %s has no connection named %s (DRBD host names must be the hax host names)",
+			 "resource %s has no connection named %s (DRBD host names must be the hax "
+			 "host names)",
 			 resource, peer);
 		return -ENOENT;
 	}
 	if (strcmp(v.cstate, "Connected") == 0) {
 		snprintf(why, len,
-			 "%s is still Connected (role %s): its replica is live; a level that stops the host must come first (power+drbd)",
+			 "%s is still Connected (role %s): its replica is live; a level that stops "
+			 "the host must come first (power+drbd)",
 			 peer, v.peer_role);
 		return -EBUSY;
 	}
@@ -202,7 +207,8 @@ int fence_drbd_check_status(const char *output, const char *resource, const char
 	}
 	if (v.bad_disk[0]) {
 		snprintf(why, len,
-			 "the local disk is %s, not UpToDate: %s may hold newer data, and promoting here could lose writes",
+			 "the local disk is %s, not UpToDate: %s may hold newer data, and "
+			 "promoting here could lose writes",
 			 v.bad_disk, peer);
 		return -ESTALE;
 	}
@@ -270,9 +276,9 @@ static int exit_errno(int exit_status, const char *output)
 	if (exit_status == 1 && (strstr(output, "not defined") || strstr(output, "no resources")))
 		return -ENOENT; /* not in drbd.conf on this host */
 	if (exit_status == 10)
-		return -ENXIO;	/* configured but not up */
+		return -ENXIO; /* configured but not up */
 	if (exit_status == 11)
-		return -EPERM;	/* the kernel refused the state change */
+		return -EPERM; /* the kernel refused the state change */
 	return -EIO;
 }
 
@@ -291,8 +297,9 @@ static void on_child(void *opaque, int result, int exit_status, const char *outp
 		finish(op, result, "drbd %s: drbdadm %s: %s", op->resource, cmd, strerror(-result));
 	} else if (exit_status != 0) {
 		reason_line(output, line, sizeof(line));
-		finish(op, exit_errno(exit_status, output), "drbd %s: drbdadm %s failed (exit %d): %s",
-		       op->resource, cmd, exit_status, line);
+		finish(op, exit_errno(exit_status, output),
+		       "drbd %s: drbdadm %s failed (exit %d): %s", op->resource, cmd, exit_status,
+		       line);
 	} else if (op->step == STEP_PROBE) {
 		finish(op, 0, "drbd %s: drbdadm status answers", op->resource);
 	} else if (op->step == STEP_PROMOTE) {
@@ -317,7 +324,8 @@ static void on_kick(void *data)
 	op->argv[3] = NULL;
 	r = child_run(op->argv, NULL, op->timeout_ms, on_child, op, &op->child);
 	if (r < 0)
-		finish(op, r, "drbd %s: cannot run %s: %s", op->resource, op->drbdadm, strerror(-r));
+		finish(op, r, "drbd %s: cannot run %s: %s", op->resource, op->drbdadm,
+		       strerror(-r));
 }
 
 /* A resource name reaches drbdadm's argv: no option look-alike, no blanks. */
@@ -373,8 +381,8 @@ static int drbd_start(const struct hax_conf *conf, const struct conf_fence *dev,
 			dev->timeout_ms, done, opaque, out);
 }
 
-int fence_drbd_promote(const char *drbdadm, const char *resource, fence_done_fn done,
-		       void *opaque, struct fence_op **op)
+int fence_drbd_promote(const char *drbdadm, const char *resource, fence_done_fn done, void *opaque,
+		       struct fence_op **op)
 {
 	return op_start(STEP_PROMOTE, drbdadm, resource, NULL, FENCE_DRBD_PROMOTE_TIMEOUT_MS, done,
 			opaque, op);

@@ -11,17 +11,19 @@
 #include "fence.h"
 
 #define FENCE_DRBD_DEFAULT_DRBDADM "/usr/sbin/drbdadm"
-/* drbdadm primary may wait for the peers' answers (drbdadm counts it among its
- * long-running commands); beyond this it is stuck, not slow. */
-#define FENCE_DRBD_PROMOTE_TIMEOUT_MS 30000
+/* drbdadm primary may wait: for the peers' answers (drbdadm counts it among its
+ * long-running commands) and, with "fencing resource-and-stonith" and a peer not known
+ * Outdated, for DRBD's fence-peer handler, hax-fence-peer, which waits up to 90 s by
+ * default for haxd to confirm a fresh fence. Beyond this it is stuck, not slow. */
+#define FENCE_DRBD_PROMOTE_TIMEOUT_MS 120000
 
 /* Run `DRBDADM primary RESOURCE` (drbdadm NULL or "": the default path). Call it only
  * after the fence of every host that may hold the resource is confirmed: DRBD's own
  * refusal (a disk not UpToDate, another Primary) is the last guard, not the first.
  * done(0) = this host is Primary now; -errno with a reason otherwise. 0 with *op, or
  * -errno (no done() then). Exactly one done() unless fence_drbd_cancel() first. */
-int fence_drbd_promote(const char *drbdadm, const char *resource, fence_done_fn done,
-		       void *opaque, struct fence_op **op);
+int fence_drbd_promote(const char *drbdadm, const char *resource, fence_done_fn done, void *opaque,
+		       struct fence_op **op);
 
 /* Cancel a promote (or a drbd fence): kills drbdadm, no done(). Accepts NULL. */
 void fence_drbd_cancel(struct fence_op *op);
@@ -31,7 +33,7 @@ void fence_drbd_cancel(struct fence_op *op);
  * local volume is UpToDate. 0, or -EBUSY (still connected), -ESTALE (a local volume
  * not UpToDate), -ENOENT (resource or peer not listed), -EPROTO (unreadable); why gets
  * one line either way. */
-int fence_drbd_check_status(const char *output, const char *resource, const char *peer,
-			    char *why, size_t len);
+int fence_drbd_check_status(const char *output, const char *resource, const char *peer, char *why,
+			    size_t len);
 
 #endif
