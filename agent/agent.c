@@ -1,11 +1,15 @@
 #include "agent.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fencing/fence_drbd.h"
 #include "../haxd/loop.h"
+
+#define AGENT_MAX_DRBD 8
 
 struct agent_op {
 	struct agent_op *next;
@@ -13,6 +17,11 @@ struct agent_op {
 	char cmd[16];
 	char name[HAX_NAME_MAX];
 	uint64_t incarnation;
+	/* A DRBD-backed start: its resources are promoted first, one after the other. */
+	json_t *start;                 /* the start command, kept until the driver runs */
+	int ndrbd, cur;
+	char drbd[AGENT_MAX_DRBD][HAX_NAME_MAX];
+	struct fence_op *promote;
 };
 
 struct agent {
@@ -20,6 +29,7 @@ struct agent {
 	struct hv *hv;
 	char host[HAX_NAME_MAX];
 	uint32_t nodeid;
+	char drbdadm[PATH_MAX];
 	uint64_t poll_ms;
 	struct agent_out out;
 	hax_timer_t timer;
@@ -167,6 +177,7 @@ static void op_done(void *opaque, int result, const char *msg)
 		result == 0 ? "done" : (msg ? msg : strerror(-result)));
 	a->gen++;
 	send_result(a, op->cmd, op->name, op->incarnation, result, msg);
+	json_decref(op->start);
 	free(op);
 	/* The inventory changed: report it now rather than at the next poll. */
 	schedule_poll(a, 0);
@@ -182,7 +193,72 @@ static struct agent_op *find_op(const struct agent *a, const char *name)
 	return NULL;
 }
 
+/* The DRBD resources a definition names: "drbd = RES" lines (sim) and "drbd:RES" disk
+ * targets (xl's block-drbd syntax). */
+static int drbd_resources(const char *def, char (*out)[HAX_NAME_MAX])
+{
+	const char *p;
+	int n = 0;
+
+	for (p = def; n < AGENT_MAX_DRBD && (p = strstr(p, "drbd")); p += 4) {
+		const char *v = p + 4;
+		size_t len;
+
+		if (p != def && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '-'))
+			continue;
+		v += strspn(v, " \t");
+		if (*v != ':' && *v != '=')
+			continue;
+		v++;
+		v += strspn(v, " \t");
+		len = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+		if (len == 0 || len >= HAX_NAME_MAX)
+			continue;
+		memcpy(out[n], v, len);
+		out[n][len] = '\0';
+		n++;
+	}
+	return n;
+}
+
+static int start_domain(struct agent *a, const json_t *cmd, struct agent_op *op);
+
+static void promoted(void *opaque, int result, const char *msg)
+{
+	struct agent_op *op = opaque;
+	struct agent *a = op->agent;
+	int r;
+
+	op->promote = NULL;
+	if (result < 0) {
+		op_done(op, result, msg);
+		return;
+	}
+	hax_log(LOG_INFO, "agent: %s: DRBD resource %s promoted", op->name, op->drbd[op->cur]);
+	if (++op->cur < op->ndrbd) {
+		r = fence_drbd_promote(a->drbdadm, op->drbd[op->cur], promoted, op, &op->promote);
+	} else {
+		r = start_domain(a, op->start, op);
+	}
+	if (r < 0)
+		op_done(op, r, "cannot start the next step");
+}
+
 static int run_start(struct agent *a, const json_t *cmd, struct agent_op *op)
+{
+	const char *def = json_string_value(json_object_get(json_object_get(cmd, "domain"),
+							    "definition"));
+
+	/* The leader starts a lost host's domain only once that host is fenced, so a
+	 * promotion here always comes after the fence was confirmed. */
+	op->ndrbd = def ? drbd_resources(def, op->drbd) : 0;
+	if (op->ndrbd == 0)
+		return start_domain(a, cmd, op);
+	op->start = json_deep_copy(cmd);
+	return fence_drbd_promote(a->drbdadm, op->drbd[0], promoted, op, &op->promote);
+}
+
+static int start_domain(struct agent *a, const json_t *cmd, struct agent_op *op)
 {
 	const json_t *dom = json_object_get(cmd, "domain");
 	struct hv_start req = {
@@ -239,6 +315,7 @@ void agent_command(struct agent *a, const json_t *cmd)
 	r = run_command(a, cmd, op);
 	if (r < 0) {
 		send_result(a, op->cmd, name, op->incarnation, r, NULL);
+		json_decref(op->start);
 		free(op);
 		return;
 	}
@@ -257,6 +334,8 @@ struct agent *agent_new(const struct hv_ops *driver, const struct hv_host *host,
 	}
 	a->drv = driver;
 	hax_strlcpy(a->host, host->host_name, sizeof(a->host));
+	hax_strlcpy(a->drbdadm, host->drbdadm ? host->drbdadm : FENCE_DRBD_DEFAULT_DRBDADM,
+		    sizeof(a->drbdadm));
 	a->nodeid = host->nodeid;
 	a->poll_ms = poll_ms;
 	a->out = *out;
@@ -276,6 +355,8 @@ void agent_free(struct agent *a)
 		struct agent_op *op = a->ops;
 
 		a->ops = op->next;
+		fence_drbd_cancel(op->promote);
+		json_decref(op->start);
 		free(op);
 	}
 	while (a->waiters) {

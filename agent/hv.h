@@ -49,6 +49,7 @@ struct hv_host {
 	uint64_t mem_mib;          /* configured capacity; 0 = detect */
 	uint32_t vcpus;            /* configured; 0 = detect */
 	uint64_t pr_key;           /* SCSI-3 PR key guests register with; 0 = no scsi fencing */
+	const char *drbdadm;       /* drbdadm program (NULL = the default) */
 };
 
 struct hv;

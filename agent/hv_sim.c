@@ -97,6 +97,8 @@ static int sim_parse_def(const char *text, struct sim_def *def, char *err, size_
 		val[strcspn(val, " \t")] = '\0';
 		if (strcmp(key, "disk") == 0) {
 			hax_strlcpy(def->disk, val, sizeof(def->disk));
+		} else if (strcmp(key, "drbd") == 0 && hax_valid_name(val)) {
+			/* the agent promotes the resource before the start (agent.c) */
 		} else if (strcmp(key, "interval") == 0 && hax_parse_duration_ms(val, &ms) == 0 &&
 			   ms >= 1 && ms <= 10000) {
 			hax_strlcpy(def->interval, val, sizeof(def->interval));

@@ -873,8 +873,11 @@ static int start_agent(char *err, size_t errlen)
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result};
 	int i;
 
-	for (i = 0; i < nd.conf->nfences; i++)
+	for (i = 0; i < nd.conf->nfences; i++) {
 		nd.scsi = nd.scsi || nd.conf->fences[i].driver == CONF_FENCE_SCSI;
+		if (nd.conf->fences[i].driver == CONF_FENCE_DRBD && !hvh.drbdadm)
+			hvh.drbdadm = nd.conf->fences[i].drbdadm;
+	}
 	for (i = 0; i < nd.self.nlevels * CONF_MAX_LEVEL_DEVS; i++) {
 		const struct conf_fence_level *lv = &nd.self.levels[i / CONF_MAX_LEVEL_DEVS];
 		int k = i % CONF_MAX_LEVEL_DEVS;
