@@ -421,6 +421,13 @@ static int start(struct guest *g)
 		glog(g, "hax-guest %s: cannot open %s: %s", g->domain, g->disk, err);
 		return -1;
 	}
+	/* A plain-file disk (tests) has no reservations to take part in: the key only
+	 * matters on the shared LUNs that scsi fencing protects. */
+	if (g->has_pr_key && strncmp(g->disk, "iscsi://", 8) != 0) {
+		glog(g, "hax-guest %s: %s is not an iSCSI disk: no reservation key to register",
+		     g->domain, g->disk);
+		g->has_pr_key = false;
+	}
 	if (g->has_pr_key && bdev_pr_register(g->bd, g->pr_key) < 0) {
 		glog(g, "hax-guest %s: cannot register key 0x%" PRIx64 " on %s: %s", g->domain,
 		     g->pr_key, g->disk, bdev_last_error(g->bd));

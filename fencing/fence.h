@@ -10,6 +10,7 @@
 #define HAX_FENCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../conf/conf.h"
@@ -39,6 +40,23 @@ struct fence_driver {
 
 /* The driver for a device kind; NULL if this build has none. */
 const struct fence_driver *fence_driver_for(enum conf_fence_driver kind);
+
+/* What the drivers that run a helper program share (fencing/fence.c). */
+
+/* The helper program name: $env if set, else next to haxd (a build tree or the install),
+ * else the sbindir default. */
+void fence_find_tool(const char *name, const char *env, char *out, size_t len);
+
+/* The first line of path (CR/LF stripped) into out; -errno with a reason in err
+ * (unreadable, empty, longer than size - 2). The caller wipes out after use. */
+int fence_read_password(const char *path, char *out, size_t size, char *err, size_t errlen);
+
+/* Mask every copy of secret in s, in place. */
+void fence_scrub(char *s, const char *secret);
+
+/* A program's last non-empty output line, secret masked, control characters blanked,
+ * cut to len: the one-line reason for a log or a fence record. */
+void fence_last_line(const char *output, const char *secret, char *line, size_t len);
 
 /* SCSI-3 persistent reservation key of a host: "hax" in the high bytes, nodeid low. */
 uint64_t fence_scsi_key(uint32_t nodeid);

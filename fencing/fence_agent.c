@@ -81,51 +81,6 @@ finish(struct fence_op *op, int result, const char *fmt, ...)
 	done(opaque, result, msg);
 }
 
-/* The first line of password_file into op->password. A file that cannot be read is
- * a configuration error the operator must see by name. */
-static int read_password(struct fence_op *op, char *err, size_t len)
-{
-	ssize_t n;
-	char *nl;
-	int fd, r;
-
-	if (!op->password_file[0])
-		return 0;
-	fd = open(op->password_file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		goto err_say;
-	}
-	do
-		n = read(fd, op->password, sizeof(op->password) - 1);
-	while (n < 0 && errno == EINTR);
-	r = -errno;
-	close(fd);
-	if (n < 0)
-		goto err_say;
-	op->password[n] = '\0';
-	nl = strchr(op->password, '\n');
-	if (!nl && (size_t)n == sizeof(op->password) - 1) {
-		snprintf(err, len, "password_file %s: first line longer than %d bytes",
-			 op->password_file, PASSWORD_MAX - 2);
-		return -EINVAL;
-	}
-	if (nl)
-		explicit_bzero(nl, sizeof(op->password) - (size_t)(nl - op->password));
-	n = (ssize_t)strlen(op->password);
-	if (n > 0 && op->password[n - 1] == '\r')
-		op->password[n - 1] = '\0';
-	if (!op->password[0]) {
-		snprintf(err, len, "password_file %s: empty first line", op->password_file);
-		return -EINVAL;
-	}
-	return 0;
-
-err_say:
-	snprintf(err, len, "cannot read password_file %s: %s", op->password_file, strerror(-r));
-	return r;
-}
-
 /* The whole stdin text of one step; it holds the password, so the caller wipes it. */
 static char *stdin_text(const struct fence_op *op, const char *action)
 {
@@ -137,50 +92,11 @@ static char *stdin_text(const struct fence_op *op, const char *action)
 	return t;
 }
 
-/* Mask every copy of the password, in place. */
-static void scrub(char *s, const char *secret)
-{
-	size_t n = strlen(secret);
-	char *p;
-
-	if (!n)
-		return;
-	while ((p = strstr(s, secret)))
-		memset(p, '*', n);
-}
-
-/* The agent's last non-empty output line, password masked, control characters made
- * blanks, cut to LINE_MAX_SHOWN: the part of its output worth a log line. */
-static void last_line(const struct fence_op *op, const char *output, char *line, size_t len)
-{
-	char *buf = hax_xstrdup(output), *s = buf, *end, *p;
-	size_t n = strlen(buf);
-
-	/* A full buffer is the tail of a longer output: its first line is a fragment that
-	 * may hold the end of a password, beyond what scrub() can recognise. */
-	if (n >= CHILD_OUTPUT_MAX - 1)
-		s = (p = strchr(buf, '\n')) ? p + 1 : buf + n;
-	scrub(s, op->password);
-	end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	p = strrchr(s, '\n');
-	p = p ? p + 1 : s;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	snprintf(line, len, "%.*s", LINE_MAX_SHOWN, *p ? p : "(no output)");
-	for (p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	explicit_bzero(buf, n);
-	free(buf);
-}
-
 static void fail_exit(struct fence_op *op, int exit_status, const char *output)
 {
 	char line[LINE_MAX_SHOWN + 1];
 
-	last_line(op, output, line, sizeof(line));
+	fence_last_line(output, op->password, line, sizeof(line));
 	finish(op, -EIO, "%s %s of %s: exit %d: %s", op->prog, step_action[op->step], op->host,
 	       exit_status, line);
 }
@@ -257,7 +173,9 @@ static void on_kick(void *data)
 	int r;
 
 	op->kick = 0;
-	r = read_password(op, err, sizeof(err));
+	r = op->password_file[0] ? fence_read_password(op->password_file, op->password,
+							   sizeof(op->password), err, sizeof(err))
+				 : 0;
 	if (r < 0) {
 		finish(op, r, "%s: %s", op->prog, err);
 		return;

@@ -79,28 +79,6 @@ struct fence_op {
 	void *opaque;
 };
 
-static void find_tool(char *out, size_t len)
-{
-	const char *env = getenv("HAX_FENCE_REDFISH");
-	char self[PATH_MAX / 2];
-	ssize_t n;
-
-	if (env && *env) {
-		hax_strlcpy(out, env, len);
-		return;
-	}
-	/* From a build tree, or installed: the tool sits next to haxd. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		snprintf(out, len, "%s/" TOOL_NAME, self);
-		if (access(out, X_OK) == 0)
-			return;
-	}
-	snprintf(out, len, "%s/" TOOL_NAME, HAX_SBINDIR);
-}
-
 static void op_free(struct fence_op *op)
 {
 	explicit_bzero(op->password, sizeof(op->password));
@@ -121,84 +99,6 @@ finish(struct fence_op *op, int result, const char *fmt, ...)
 	va_end(ap);
 	op_free(op);
 	done(opaque, result, msg);
-}
-
-/* The first line of password_file (CR LF tolerated) into op->password. A file that
- * cannot be read is a configuration error the operator must see by name. */
-static int read_password(struct fence_op *op, char *err, size_t len)
-{
-	ssize_t n;
-	int fd, r;
-
-	if (!op->password_file[0])
-		return 0;
-	fd = open(op->password_file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		goto err_say;
-	}
-	do
-		n = read(fd, op->password, sizeof(op->password) - 1);
-	while (n < 0 && errno == EINTR);
-	r = -errno;
-	close(fd);
-	if (n < 0)
-		goto err_say;
-	op->password[n] = '\0';
-	if (!memchr(op->password, '\n', (size_t)n) && (size_t)n == sizeof(op->password) - 1) {
-		explicit_bzero(op->password, sizeof(op->password));
-		snprintf(err, len, "password_file %s: first line longer than %d bytes",
-			 op->password_file, PASSWORD_MAX - 2);
-		return -EINVAL;
-	}
-	n = (ssize_t)strcspn(op->password, "\r\n");
-	explicit_bzero(op->password + n, sizeof(op->password) - (size_t)n);
-	if (!op->password[0]) {
-		snprintf(err, len, "password_file %s: empty first line", op->password_file);
-		return -EINVAL;
-	}
-	return 0;
-
-err_say:
-	snprintf(err, len, "cannot read password_file %s: %s", op->password_file, strerror(-r));
-	return r;
-}
-
-/* Mask every copy of the password, in place. */
-static void scrub(char *s, const char *secret)
-{
-	size_t n = strlen(secret);
-	char *p;
-
-	if (!n)
-		return;
-	while ((p = strstr(s, secret)))
-		memset(p, '*', n);
-}
-
-/* The tool's last non-empty output line, password masked, control characters made
- * blanks, cut to LINE_MAX_SHOWN: its one-line reason. */
-static void last_line(const struct fence_op *op, const char *output, char *line, size_t len)
-{
-	char *buf = hax_xstrdup(output), *s = buf, *end, *p;
-	size_t n = strlen(buf);
-
-	/* A full buffer is the tail of a longer output: its first line is a fragment that
-	 * may hold the end of a password, beyond what scrub() can recognise. */
-	if (n >= CHILD_OUTPUT_MAX - 1)
-		s = (p = strchr(buf, '\n')) ? p + 1 : buf + n;
-	scrub(s, op->password);
-	end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	p = strrchr(s, '\n');
-	p = p ? p + 1 : s;
-	snprintf(line, len, "%.*s", LINE_MAX_SHOWN, *p ? p : "(no output)");
-	for (p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	explicit_bzero(buf, n);
-	free(buf);
 }
 
 /* The command line of one step: names, the URL and a duration; never the password. */
@@ -291,7 +191,7 @@ static void on_child(void *opaque, int result, int exit_status, const char *outp
 		finish(op, result, "redfish %s of %s: %s", cmd, op->host, strerror(-result));
 		return;
 	}
-	last_line(op, output, line, sizeof(line));
+	fence_last_line(output, op->password, line, sizeof(line));
 	if (op->step == STEP_STATUS)
 		after_status(op, exit_status, line, output);
 	else if (exit_status == EXIT_USAGE)
@@ -314,7 +214,9 @@ static void on_kick(void *data)
 	int r;
 
 	op->kick = 0;
-	r = read_password(op, err, sizeof(err));
+	r = op->password_file[0] ? fence_read_password(op->password_file, op->password,
+							   sizeof(op->password), err, sizeof(err))
+				 : 0;
 	if (r < 0) {
 		finish(op, r, "redfish: %s", err);
 		return;
@@ -358,7 +260,7 @@ static int redfish_start(const struct hax_conf *conf, const struct conf_fence *d
 	r = copy_dev(op, dev, t->host);
 	if (r < 0)
 		goto err_free;
-	find_tool(op->tool, sizeof(op->tool));
+	fence_find_tool(TOOL_NAME, "HAX_FENCE_REDFISH", op->tool, sizeof(op->tool));
 	op->dry_run = dry_run;
 	op->timeout_ms = dev->timeout_ms;
 	op->deadline_ns = hax_now_mono_ns() + dev->timeout_ms * 1000000ull;

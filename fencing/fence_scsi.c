@@ -96,28 +96,6 @@ int fence_scsi_set_local(uint32_t nodeid, const char *iqn)
 	return 0;
 }
 
-static void find_tool(char *out, size_t len)
-{
-	const char *env = getenv("HAX_FENCE_SCSI");
-	char self[PATH_MAX / 2];
-	ssize_t n;
-
-	if (env && *env) {
-		hax_strlcpy(out, env, len);
-		return;
-	}
-	/* From a build tree, or installed: the tool sits next to haxd. */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		snprintf(out, len, "%s/" TOOL_NAME, self);
-		if (access(out, X_OK) == 0)
-			return;
-	}
-	snprintf(out, len, "%s/" TOOL_NAME, HAX_SBINDIR);
-}
-
 /* Append ", name" (or "name") to a list in a message buffer; cut quietly when full. */
 static void list_add(char *buf, size_t len, const char *item)
 {
@@ -181,21 +159,6 @@ static void build_argv(struct fence_op *op, struct scsi_storage *st, uint64_t cm
 	a->argv[n] = NULL;
 }
 
-/* The tool's last non-empty line, control characters made blanks: its one-line reason. */
-static void last_line(const char *output, char *line, size_t len)
-{
-	const char *end = output + strlen(output), *start;
-
-	while (end > output && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	for (start = end; start > output && start[-1] != '\n';)
-		start--;
-	snprintf(line, len, "%.*s", (int)(end - start), end > start ? start : "(no output)");
-	for (char *p = line; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-}
-
 static void note_failure(struct fence_op *op, int result, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -220,7 +183,7 @@ static void on_child(void *opaque, int result, int exit_status, const char *outp
 	char line[LINE_MAX_SHOWN + 1];
 
 	op->child = NULL;
-	last_line(output, line, sizeof(line));
+	fence_last_line(output, "", line, sizeof(line));
 	if (result == -ETIMEDOUT)
 		note_failure(op, result, "%s: no answer within the device timeout (%" PRIu64 " ms)",
 			     name, op->timeout_ms);
@@ -360,7 +323,7 @@ static int scsi_start(const struct hax_conf *conf, const struct conf_fence *dev,
 		r = -ENAMETOOLONG;
 	if (r < 0)
 		goto err_free;
-	find_tool(op->tool, sizeof(op->tool));
+	fence_find_tool(TOOL_NAME, "HAX_FENCE_SCSI", op->tool, sizeof(op->tool));
 	/* Read at start: a fence acts as the host that began it. */
 	hax_strlcpy(op->iqn, local.iqn, sizeof(op->iqn));
 	op->key = local.nodeid ? fence_scsi_key(local.nodeid) : 0;

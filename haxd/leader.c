@@ -68,6 +68,7 @@ struct pending {
 	char host[HAX_NAME_MAX];
 	uint64_t incarnation;
 	uint64_t deadline_ns;    /* monotonic; past it the operation is forgotten */
+	uint32_t settle_attempts; /* "settle": wait until the state shows this many */
 };
 
 /* A host where a domain's start just failed: the retry goes elsewhere. */
@@ -124,6 +125,7 @@ struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *
 
 static void fence_cancel_all(struct leader *l, struct lhost *h);
 static void fence_tick(struct leader *l);
+static bool settling(struct leader *l, const struct hax_domain *d);
 static json_t *req_fence(struct leader *l, const json_t *req, bool ack);
 
 void leader_free(struct leader *l)
@@ -435,7 +437,7 @@ static bool decide(struct leader *l, const struct hax_domain *d)
 	size_t n;
 	char why[STATE_REASON_MAX];
 
-	if (pending(l, d->name) || busy_anywhere(l, d->name))
+	if (settling(l, d) || busy_anywhere(l, d->name))
 		return false;
 	n = where_running(l, d->name, s, HAX_ARRAY_SIZE(s));
 	if (n > 1) {
@@ -557,6 +559,17 @@ static void place(struct leader *l, bool *wanted)
 	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(nd, sizeof(*reason));
 	struct hax_state *snap = state_clone(s); /* proposals may change s under us */
 
+	/* Starts sent but not yet applied to the state hold their host's capacity too: the
+	 * next placement must not hand the same room out twice. */
+	for (i = 0; i < l->npend; i++) {
+		struct hax_domain *pd = state_domain(snap, l->pend[i].name);
+
+		if (pd && strcmp(l->pend[i].cmd, "start") == 0) {
+			pd->state = DOM_STARTING;
+			hax_strlcpy(pd->host, l->pend[i].host, sizeof(pd->host));
+		}
+	}
+
 	bool *avoid = hax_xcalloc(nd * nh > 0 ? nd * nh : 1, sizeof(*avoid));
 	size_t j;
 
@@ -612,6 +625,35 @@ void leader_tick(struct leader *l)
 
 /* ---- answers from agents ---- */
 
+/* After a failed start the leader's own change (recovering or failed) is in flight:
+ * until the state shows it, the domain is left alone, or a decision taken on the old
+ * state would retry it at once and forever. */
+static void settle(struct leader *l, const char *name, uint32_t attempts)
+{
+	struct pending *p;
+
+	l->pend = hax_xrealloc(l->pend, (l->npend + 1) * sizeof(*l->pend));
+	p = &l->pend[l->npend++];
+	memset(p, 0, sizeof(*p));
+	hax_strlcpy(p->name, name, sizeof(p->name));
+	hax_strlcpy(p->cmd, "settle", sizeof(p->cmd));
+	p->settle_attempts = attempts;
+	p->deadline_ns = l->ops.now_mono(l->ops.opaque) + 30000000000ull;
+}
+
+/* True while a domain's pending settle is not reflected yet; drops it once it is. */
+static bool settling(struct leader *l, const struct hax_domain *d)
+{
+	struct pending *p = pending(l, d->name);
+
+	if (!p || strcmp(p->cmd, "settle") != 0)
+		return p != NULL;
+	if (d->start_attempts < p->settle_attempts)
+		return true;
+	pending_del(l, p);
+	return false;
+}
+
 static void start_failed(struct leader *l, const struct hax_domain *d, const char *host,
 			 const char *error)
 {
@@ -632,6 +674,7 @@ static void start_failed(struct leader *l, const struct hax_domain *d, const cha
 	json_object_set_new(c, "start_attempts", json_integer(attempts));
 	json_object_set_new(c, "reason", json_string(why));
 	propose(l, c);
+	settle(l, d->name, attempts);
 }
 
 void leader_on_result(struct leader *l, const json_t *res)

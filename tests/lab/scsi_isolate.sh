@@ -38,8 +38,10 @@ note "h3's guests got RESERVATION CONFLICT"
 wait_for 30 "h3 applies the no-quorum policy" sh -c \
 	"grep -q 'applying the no-quorum policy (stop)' '$HAX_LAB_DIR/h3/haxd.log'" ||
 	fail "h3 never applied its no-quorum policy"
+# (a function, not sh -c: pgrep -f would match the pattern in that shell's own argv)
+no_guest_on_h3() { ! pgrep -f -- "hax-guest --domain $1 .*--nodeid 3 " >/dev/null; }
 for d in $doms; do
-	wait_for 20 "h3's $d guest stopped" sh -c "! pgrep -f -- 'hax-guest --domain $d .*--nodeid 3 ' >/dev/null" ||
+	wait_for 20 "h3's $d guest stopped" no_guest_on_h3 "$d" ||
 		fail "h3's $d guest still runs after the no-quorum policy"
 done
 note "h3, without quorum for 10 s, stopped its own guests"
