@@ -179,7 +179,7 @@ static const struct conf_row rows[] = {
 	    "drbdadm program (driver drbd)" },
 	  FE(drbdadm), NULL },
 	{ { "fence", "resource", CONF_T_STRING, NULL, 0, 0, NULL, OPT, RELOAD,
-	    "DRBD resource to outdate the victim in (driver drbd)" },
+	    "DRBD resource whose peer connection is checked (driver drbd)" },
 	  FE(resource), NULL },
 	{ { "fence", "device", CONF_T_PATH, NULL, 0, 0, "/dev/watchdog", OPT, RELOAD,
 	    "watchdog device every host arms (driver watchdog)" },

@@ -21,6 +21,13 @@ fail_over() {
 	note "$victim powered off: fenced by power, $doms running elsewhere"
 }
 
+# The worst-case timeline from the live configuration: corosync's detection, then the
+# power level's timeout (20 s in the lab), then placement and start.
+out=$(lab exec h1 haxctl explain-failover h3) || fail "explain-failover"
+echo "$out" | grep -q "detection .* corosync token" || fail "no detection phase: $out"
+echo "$out" | grep -q "fence level 1 .*20000 ms.*power" || fail "no fence phase: $out"
+note "explain-failover: $(echo "$out" | tail -1 | tr -s ' ')"
+
 fail_over h3 h1
 lab exec h1 haxctl events | grep -q "+fence-ok .*h3" || fail "no +fence-ok event"
 lab power-on h3 >/dev/null
