@@ -43,6 +43,7 @@ struct conf_cluster {
 	enum conf_nq_policy no_quorum_policy; /* default stop */
 	uint64_t no_quorum_timeout_ms;  /* default 10s */
 	uint64_t fence_retry_ms;        /* first fence retry backoff, default 10s */
+	uint64_t agent_lost_timeout_ms; /* haxd gone, corosync alive: fence after, default 60s */
 	int log_level;                  /* syslog priority, default LOG_INFO */
 };
 

@@ -19,7 +19,6 @@
 #include "policy.h"
 
 #define LEADER_MAX_HOSTS 64
-#define AGENT_LOST_FENCE_MS 60000     /* haxd gone, corosync alive: wait, then fence */
 #define FENCE_BACKOFF_MAX_MS 300000
 
 struct leader;
@@ -987,7 +986,7 @@ static void fence_tick(struct leader *l)
 			continue;
 		if (sh->state == HOST_SUSPECT || sh->state == HOST_FENCING ||
 		    (sh->state == HOST_AGENT_LOST &&
-		     now - h->fr.lost_since_ns >= AGENT_LOST_FENCE_MS * 1000000ull))
+		     now - h->fr.lost_since_ns >= l->conf->cluster.agent_lost_timeout_ms * 1000000ull))
 			fence_start(l, h, false);
 	}
 }

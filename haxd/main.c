@@ -161,6 +161,7 @@ static int32_t on_hup(int32_t sig, void *data)
 		c->no_quorum_policy = fresh->cluster.no_quorum_policy;
 		c->no_quorum_timeout_ms = fresh->cluster.no_quorum_timeout_ms;
 		c->fence_retry_ms = fresh->cluster.fence_retry_ms;
+		c->agent_lost_timeout_ms = fresh->cluster.agent_lost_timeout_ms;
 		c->log_level = fresh->cluster.log_level;
 		hax_log(LOG_NOTICE, "reload: %s applied (settings that are not reloadable need a restart)",
 			hd.conf_path);
