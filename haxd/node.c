@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "msg.h"
 #include "status.h"
+#include "notify.h"
 #include "watchdog.h"
 
 #define AGENT_POLL_MS 1000
@@ -67,6 +68,8 @@ static struct {
 	bool scsi_registered;               /* our key is on the shared LUNs */
 	struct fence_op *scsi_op;           /* registration in flight */
 	bool isolated;                      /* the no-quorum policy has been applied */
+	bool ready_sent;                    /* systemd told READY=1 (after the first sync) */
+	uint64_t sd_watchdog_ms, sd_last_ping_ns;
 	hax_timer_t lb_timer, tick_timer;
 } nd;
 
@@ -384,6 +387,25 @@ static void scsi_follow_state(void)
 	scsi_maybe_register();
 }
 
+/* ---- systemd ---- */
+
+/* READY=1 once the first sync is done, then STATUS with the role and quorum. */
+static void tell_systemd(void)
+{
+	char text[256];
+	uint32_t lid = view_leader();
+
+	snprintf(text, sizeof(text), "%sSTATUS=%s, %s, leader %s, state (%llu, %llu)",
+		 nd.ready_sent ? "" : "READY=1\n",
+		 lid == nd.self.nodeid ? "leader" : "member",
+		 nd.view.connected ? (nd.view.quorate ? "quorate" : "NO QUORUM")
+				   : "not connected to corosync",
+		 lid && host_name(lid) ? host_name(lid) : "none",
+		 (unsigned long long)nd.state->epoch, (unsigned long long)nd.state->seq);
+	if (notify_send(text) == 0)
+		nd.ready_sent = true;
+}
+
 /* ---- views and the sync phase ---- */
 
 static json_t *view_tag(void)
@@ -434,6 +456,8 @@ static void on_view(void *opaque, const struct cluster_view *v)
 	nd.view = *v;
 	nd.synced = false;
 	clear_hellos();
+	if (nd.ready_sent)
+		tell_systemd();
 	if (!v->connected)
 		return;
 	hax_log(LOG_NOTICE, "view: ring %llu, %s, %zu haxd member(s) of %zu node(s); syncing",
@@ -503,6 +527,7 @@ static void sync_complete(void)
 	scsi_follow_state();
 	hax_log(LOG_INFO, "sync: done, state (%llu, %llu)", (unsigned long long)nd.state->epoch,
 		(unsigned long long)nd.state->seq);
+	tell_systemd();
 	if (view_leader() == nd.self.nodeid)
 		start_leading();
 }
@@ -854,6 +879,11 @@ static void on_tick(void *data)
 	nd.tick_timer = 0;
 	check_quorum();
 	tend_watchdog();
+	if (nd.sd_watchdog_ms &&
+	    hax_now_mono_ns() - nd.sd_last_ping_ns >= nd.sd_watchdog_ms * 1000000ull / 2) {
+		notify_send("WATCHDOG=1");
+		nd.sd_last_ping_ns = hax_now_mono_ns();
+	}
 	scsi_maybe_register();
 	if (nd.leader)
 		leader_tick(nd.leader);
@@ -902,6 +932,7 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 	nd.driver = p->driver;
 	nd.standalone = p->standalone;
 	nd.lb_tail = &nd.lb;
+	nd.sd_watchdog_ms = notify_watchdog_ms();
 	if (start_agent(err, errlen) < 0)
 		return -EIO;
 	nd.ipc = ipc_server_new(loop, p->ipc_name, p->client_gid, on_request, NULL);
