@@ -32,6 +32,7 @@ static const char main_usage[] =
 	"  domain enable NAME                    let the cluster run it (again)\n"
 	"  domain disable NAME                   stop it and keep it stopped\n"
 	"  explain-failover [HOST] [--json]      the worst-case failover timeline of HOST\n"
+	"  reload                                re-read haxd.conf on this host (as SIGHUP)\n"
 	"  fence HOST                            fence HOST now, through its fence levels\n"
 	"  fence-ack HOST --yes-i-checked-it-is-off\n"
 	"                                        confirm by hand that HOST is off (its\n"
@@ -381,6 +382,36 @@ static int cmd_domain(int argc, char **argv)
 	return usage_error("domain: unknown sub-command \"%s\"", argv[0]);
 }
 
+/* The reply's error lines (file:line: what) are printed one per line. */
+static int cmd_reload(int argc)
+{
+	char err[512];
+	json_t *reply, *lines, *req;
+	size_t i;
+	int r;
+
+	if (argc != 0)
+		return usage_error("reload takes no argument%s", "");
+	req = json_pack("{s:s}", "cmd", "reload");
+	r = hax_ipc_call(req, HAX_IPC_TIMEOUT_MS, &reply, err, sizeof(err));
+	json_decref(req);
+	if (r < 0) {
+		fprintf(stderr, "haxctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (json_is_true(json_object_get(reply, "ok"))) {
+		printf("configuration reloaded\n");
+		json_decref(reply);
+		return 0;
+	}
+	lines = json_object_get(reply, "errors");
+	for (i = 0; i < json_array_size(lines); i++)
+		fprintf(stderr, "%s\n", json_string_value(json_array_get(lines, i)));
+	fprintf(stderr, "haxctl: %s\n", jstr(reply, "error"));
+	json_decref(reply);
+	return EXIT_FAIL;
+}
+
 static int cmd_explain(int argc, char **argv)
 {
 	json_t *reply, *req = json_pack("{s:s}", "cmd", "explain-failover"), *ph;
@@ -471,6 +502,8 @@ int main(int argc, char **argv)
 		return cmd_domain(argc - 2, argv + 2);
 	if (strcmp(cmd, "explain-failover") == 0)
 		return cmd_explain(argc - 2, argv + 2);
+	if (strcmp(cmd, "reload") == 0)
+		return cmd_reload(argc - 2);
 	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)
 		return cmd_fence(argc - 2, argv + 2, strcmp(cmd, "fence-ack") == 0);
 	return usage_error("unknown command \"%s\"", cmd);

@@ -140,18 +140,35 @@ static void print_conf_errors(const struct conf_errors *errs, int prio)
 
 /* Re-read the file: an invalid one keeps the old configuration; a valid one replaces the
  * reloadable cluster settings (the rest needs a restart and is said so). */
-static int32_t on_hup(int32_t sig, void *data)
+static void apply_log_level(int level)
+{
+	int t;
+
+	for (t = QB_LOG_SYSLOG; t <= QB_LOG_STDERR; t++) {
+		qb_log_filter_ctl(t, QB_LOG_FILTER_CLEAR_ALL, QB_LOG_FILTER_FILE, "*", LOG_DEBUG);
+		qb_log_filter_ctl(t, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*", level);
+	}
+}
+
+/* Re-read the file (SIGHUP, haxctl reload): an invalid one keeps the old configuration
+ * and every error is logged and returned; a valid one replaces the reloadable cluster
+ * settings (the rest needs a restart, and is said so). */
+static json_t *reload(void)
 {
 	struct hax_conf *fresh = hax_xcalloc(1, sizeof(*fresh));
 	struct conf_errors errs = {0};
 	struct conf_cluster *c = &hd.conf.cluster;
+	json_t *reply, *lines = json_array();
+	int i;
 
-	(void)sig;
-	(void)data;
 	if (conf_parse_file(hd.conf_path, fresh, &errs) < 0) {
 		print_conf_errors(&errs, LOG_ERR);
+		for (i = 0; i < errs.n; i++)
+			json_array_append_new(lines, json_string(errs.msg[i]));
 		hax_log(LOG_ERR, "reload: %s is invalid, keeping the running configuration",
 			hd.conf_path);
+		reply = json_pack("{s:b, s:s, s:o}", "ok", 0, "error",
+				  "invalid configuration, the running one is kept", "errors", lines);
 	} else {
 		c->tick_ms = fresh->cluster.tick_ms;
 		c->start_timeout_ms = fresh->cluster.start_timeout_ms;
@@ -162,12 +179,24 @@ static int32_t on_hup(int32_t sig, void *data)
 		c->no_quorum_timeout_ms = fresh->cluster.no_quorum_timeout_ms;
 		c->fence_retry_ms = fresh->cluster.fence_retry_ms;
 		c->agent_lost_timeout_ms = fresh->cluster.agent_lost_timeout_ms;
+		if (c->log_level != fresh->cluster.log_level)
+			apply_log_level(fresh->cluster.log_level);
 		c->log_level = fresh->cluster.log_level;
 		hax_log(LOG_NOTICE, "reload: %s applied (settings that are not reloadable need a restart)",
 			hd.conf_path);
+		json_decref(lines);
+		reply = json_pack("{s:b}", "ok", 1);
 	}
 	conf_errors_free(&errs);
 	free(fresh);
+	return reply;
+}
+
+static int32_t on_hup(int32_t sig, void *data)
+{
+	(void)sig;
+	(void)data;
+	json_decref(reload());
 	return 0;
 }
 
@@ -289,6 +318,7 @@ static int start_node(const char *ipc_name)
 		.standalone = hd.standalone,
 		.ipc_name = ipc_name,
 		.client_gid = client_gid(),
+		.reload = reload,
 	};
 	char err[256];
 	int r;

@@ -47,6 +47,7 @@ struct loopback {
 static struct {
 	qb_loop_t *loop;
 	struct hax_conf *conf;
+	json_t *(*reload)(void);
 	struct conf_host self;
 	struct hax_state *state;
 	const struct hv_ops *driver;
@@ -719,6 +720,8 @@ static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 		ipc_reply(call, status_reply());
 	} else if (strcmp(cmd, "events") == 0) {
 		ipc_reply(call, json_pack("{s:b, s:o}", "ok", 1, "events", events_json()));
+	} else if (strcmp(cmd, "reload") == 0) {
+		ipc_reply(call, nd.reload ? nd.reload() : error_reply("reload is not available"));
 	} else if (strcmp(cmd, "explain-failover") == 0) {
 		ipc_reply(call, explain_failover(json_string_value(json_object_get(req, "host"))));
 	} else if (strncmp(cmd, "domain-", 7) != 0 && strcmp(cmd, "fence") != 0 &&
@@ -927,6 +930,7 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 
 	nd.loop = loop;
 	nd.conf = p->conf;
+	nd.reload = p->reload;
 	nd.self = *p->self;
 	nd.state = p->state;
 	nd.driver = p->driver;

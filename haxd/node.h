@@ -7,6 +7,7 @@
 #ifndef HAX_NODE_H
 #define HAX_NODE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -24,6 +25,8 @@ struct node_params {
 	bool standalone;
 	const char *ipc_name;
 	gid_t client_gid;                /* (gid_t)-1: root only */
+	/* Re-read haxd.conf (haxctl reload); returns the reply {"ok",...}. */
+	json_t *(*reload)(void);
 };
 
 /* Start agent, IPC, and the cluster connection (or the standalone view). 0 or -errno

@@ -75,6 +75,19 @@ assert d["priority"] == 5 and d["memory_mib"] == 64 and d["host"] == "h1", d
 assert h["mem_total_mib"] == 1024 and h["mem_free_mib"] == 960 and h["domains"] == ["web1"], h
 ' || fail "status --json shape"
 
+# Reload: an invalid file is refused line by line and the running configuration kept;
+# SIGHUP does the same; a valid file is applied.
+cp "$T/haxd.conf" "$T/haxd.conf.good"
+printf '[cluster]\nname = ipctest\nbogus = 1\n' >"$T/haxd.conf"
+expect 1 "$T/haxd.conf:3: unknown key" "$B/haxctl" reload
+kill -HUP "$HAXD_PID"
+wait_for 5 "SIGHUP logged" grep -q "haxd.conf:3: unknown key" "$T/haxd.log" || fail "SIGHUP reload did not log file:line"
+expect 0 "Cluster ipctest" "$B/haxctl" status
+sed 's/^tick = 500ms/tick = 300ms/' "$T/haxd.conf.good" >"$T/haxd.conf"
+expect 0 "configuration reloaded" "$B/haxctl" reload
+grep -q "reload: .* applied" "$T/haxd.log" || fail "no reload line in the log"
+note "reload: invalid file refused with file:line (haxctl and SIGHUP), valid one applied"
+
 expect 0 "disabled" "$B/haxctl" domain disable web1
 wait_for 20 "web1 disabled" dom_is web1 disabled || fail "web1 not disabled"
 expect 0 "removed" "$B/haxctl" domain remove web1
