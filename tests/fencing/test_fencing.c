@@ -1,8 +1,7 @@
 /*
  * Tests of the child runner (fencing/child.c), the fence-agent driver
- * (fencing/fence_agent.c) and the registry (fencing/fence.c) over a real qb_loop: the loop
- * seam of haxd/loop.h is implemented here as haxd/main.c does it, SIGCHLD reaper
- * included. Programs are /bin/sh scripts and fake fence agents written into a private
+ * (fencing/fence_agent.c) and the registry (fencing/fence.c) over a real qb_loop, through
+ * the shared test seam of haxd/loop.h (tests/lib/loop_seam.c, SIGCHLD reaper included). Programs are /bin/sh scripts and fake fence agents written into a private
  * directory; every process a test starts is killed by the end of that test.
  */
 #include <errno.h>
@@ -25,186 +24,18 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <qb/qbloop.h>
 
 #include "fencing/child.h"
 #include "fencing/fence.h"
 #include "haxd/loop.h"
+#include "tests/lib/loop_seam.h"
 
 #define WAIT_MS 10000 /* generous: a stuck operation fails the test, a slow host does not */
-#define MAX_TIMERS 256
-#define MAX_CHILDREN 256
 #define SECRET "s3cr3t-Pw"
 
 extern const struct fence_driver fence_agent_driver, fence_scsi_driver;
 
-static qb_loop_t *loop;
 static char tmpdir[256];
-static char logbuf[65536]; /* every hax_log line of the current test */
-
-/* ---- the loop seam (haxd/loop.h) over qb_loop, as haxd/main.c ----------------------- */
-
-struct seam_timer {
-	bool used;
-	qb_loop_timer_handle h;
-	hax_timer_fn fn;
-	void *data;
-};
-
-static struct seam_timer timers[MAX_TIMERS];
-
-static void seam_fire(void *data)
-{
-	struct seam_timer *t = data;
-
-	t->used = false;
-	t->fn(t->data);
-}
-
-int hax_timer_add(uint64_t ms, hax_timer_fn fn, void *data, hax_timer_t *out)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < MAX_TIMERS && timers[i].used; i++)
-		;
-	if (i == MAX_TIMERS)
-		return -ENOMEM;
-	timers[i].fn = fn;
-	timers[i].data = data;
-	r = qb_loop_timer_add(loop, QB_LOOP_MED, ms * 1000000ull, &timers[i], seam_fire,
-			      &timers[i].h);
-	if (r < 0)
-		return r;
-	timers[i].used = true;
-	*out = timers[i].h;
-	return 0;
-}
-
-void hax_timer_del(hax_timer_t t)
-{
-	size_t i;
-
-	for (i = 0; t && i < MAX_TIMERS; i++) {
-		if (timers[i].used && timers[i].h == t) {
-			qb_loop_timer_del(loop, t);
-			timers[i].used = false;
-			return;
-		}
-	}
-}
-
-static size_t timers_armed(void)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < MAX_TIMERS; i++)
-		n += timers[i].used;
-	return n;
-}
-
-struct child_watch {
-	int pid;
-	hax_child_fn fn;
-	void *data;
-};
-
-static struct child_watch children[MAX_CHILDREN];
-
-int hax_child_watch(int pid, hax_child_fn fn, void *data)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid == 0) {
-			children[i] = (struct child_watch){pid, fn, data};
-			return 0;
-		}
-	return -ENOSPC;
-}
-
-void hax_child_unwatch(int pid)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid == pid)
-			children[i].pid = 0;
-}
-
-static size_t children_watched(void)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		n += children[i].pid != 0;
-	return n;
-}
-
-static int32_t on_sigchld(int32_t sig, void *data)
-{
-	int status;
-	pid_t pid;
-	size_t i;
-
-	(void)sig;
-	(void)data;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < MAX_CHILDREN; i++) {
-			struct child_watch w = children[i];
-
-			if (w.pid != pid)
-				continue;
-			children[i].pid = 0;
-			w.fn(w.data, pid, status);
-			break;
-		}
-	}
-	return 0;
-}
-
-void hax_log(int prio, const char *fmt, ...)
-{
-	size_t used = strlen(logbuf);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(logbuf + used, sizeof(logbuf) - used, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "hax_log(%d): %s\n", prio, logbuf + used);
-	if (strlen(logbuf) + 1 < sizeof(logbuf))
-		strcat(logbuf, "\n");
-}
-
-/* ---- running the loop -------------------------------------------------------------- */
-
-static void on_deadline(void *data)
-{
-	*(bool *)data = true;
-	qb_loop_stop(loop);
-}
-
-/* Run the loop until *calls reaches want or ms pass; true if it was reached. */
-static bool run_until(const int *calls, int want, uint64_t ms)
-{
-	qb_loop_timer_handle h;
-	bool expired = false;
-
-	assert_int_equal(
-	    qb_loop_timer_add(loop, QB_LOOP_LOW, ms * 1000000ull, &expired, on_deadline, &h), 0);
-	while (*calls < want && !expired)
-		qb_loop_run(loop);
-	if (!expired)
-		qb_loop_timer_del(loop, h);
-	return *calls >= want;
-}
-
-static void run_for(uint64_t ms)
-{
-	int never = 0;
-
-	run_until(&never, 1, ms);
-}
 
 static uint64_t mono_ms(void)
 {
@@ -310,7 +141,7 @@ static int read_pids(const char *name, pid_t *pids, int want)
 				spawned[nspawned++] = pids[i];
 			return n;
 		}
-		run_for(10);
+		seam_run_for(10);
 	}
 	return n;
 }
@@ -320,7 +151,7 @@ static void assert_no_zombie_children(void)
 {
 	int status;
 
-	run_for(100);
+	seam_run_for(100);
 	assert_int_equal(waitpid(-1, &status, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
 }
@@ -352,7 +183,7 @@ static void on_ran(void *opaque, int result, int exit_status, const char *output
 	assert_non_null(output);
 	assert_true(strlen(output) < CHILD_OUTPUT_MAX);
 	memcpy(r->output, output, strlen(output) + 1);
-	qb_loop_stop(loop);
+	seam_stop();
 }
 
 static struct ran ran; /* large: not on the stack */
@@ -366,9 +197,9 @@ static void sh(const char *script, const char *stdin_text, uint64_t timeout_ms)
 	memset(&ran, 0, sizeof(ran));
 	assert_int_equal(child_run(argv, stdin_text, timeout_ms, on_ran, &ran, &c), 0);
 	assert_non_null(c);
-	if (!run_until(&ran.calls, 1, WAIT_MS))
+	if (!seam_run_until(&ran.calls, 1, WAIT_MS))
 		fail_msg("no report within %d ms", WAIT_MS);
-	run_for(20);
+	seam_run_for(20);
 	assert_int_equal(ran.calls, 1);
 }
 
@@ -383,8 +214,8 @@ static void test_child_exit_status(void **state)
 	sh("kill -TERM $$", NULL, 5000);
 	assert_int_equal(ran.result, 0);
 	assert_int_equal(ran.exit_status, 128 + SIGTERM);
-	assert_int_equal(timers_armed(), 0);
-	assert_int_equal(children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
 	assert_no_zombie_children();
 }
 
@@ -473,7 +304,7 @@ static void test_child_timeout_kills_group(void **state)
 			 pidfile, pidfile, pidfile, pidfile);
 		t0 = mono_ms();
 		assert_int_equal(child_run(argv, NULL, 500, on_ran, &ran, &c), 0);
-		assert_true(run_until(&ran.calls, 1, WAIT_MS));
+		assert_true(seam_run_until(&ran.calls, 1, WAIT_MS));
 	}
 	assert_int_equal(ran.result, -ETIMEDOUT);
 	assert_true(mono_ms() - t0 >= 450);
@@ -482,8 +313,8 @@ static void test_child_timeout_kills_group(void **state)
 	assert_int_equal(read_pids("timeout.pids", pids, 2), 2);
 	wait_gone(pids[0]); /* the shell */
 	wait_gone(pids[1]); /* and its background sleep, a grandchild */
-	assert_int_equal(children_watched(), 0);
-	assert_int_equal(timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
 	assert_no_zombie_children();
 }
 
@@ -506,10 +337,10 @@ static void test_child_cancel(void **state)
 	child_cancel(c);
 	child_cancel(NULL);
 	wait_gone(pid);
-	run_for(300);
+	seam_run_for(300);
 	assert_int_equal(ran.calls, 0);
-	assert_int_equal(children_watched(), 0);
-	assert_int_equal(timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
 	assert_no_zombie_children();
 }
 
@@ -533,10 +364,10 @@ static void test_child_errors(void **state)
 	assert_int_equal(child_run(shell, big, 1000, on_ran, &ran, &c), -E2BIG);
 	free(big);
 	assert_null(c);
-	run_for(50);
+	seam_run_for(50);
 	assert_int_equal(ran.calls, 0);
-	assert_int_equal(children_watched(), 0);
-	assert_int_equal(timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
 }
 
 /* ---- the agent driver -------------------------------------------------------------- */
@@ -555,7 +386,7 @@ static void on_done(void *opaque, int result, const char *msg)
 	d->result = result;
 	assert_non_null(msg);
 	hax_strlcpy(d->msg, msg, sizeof(d->msg));
-	qb_loop_stop(loop);
+	seam_stop();
 }
 
 /* A fake agent: records its arguments and stdin, then runs body with $action set. */
@@ -604,14 +435,14 @@ static void fence(bool dry_run, struct done *d)
 	assert_int_equal(fence_agent_driver.start(&conf, &dev, &victim, dry_run, on_done, d, &op),
 			 0);
 	assert_non_null(op);
-	if (!run_until(&d->calls, 1, WAIT_MS))
+	if (!seam_run_until(&d->calls, 1, WAIT_MS))
 		fail_msg("no done() within %d ms", WAIT_MS);
-	run_for(20);
+	seam_run_for(20);
 	assert_int_equal(d->calls, 1);
-	assert_int_equal(timers_armed(), 0);
-	assert_int_equal(children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
 	/* Nothing this driver or the runner logged may hold the password. */
-	assert_null(strstr(logbuf, SECRET));
+	assert_null(strstr(seam_log, SECRET));
 	assert_null(strstr(d->msg, SECRET));
 	assert_null(strstr(slurp("args.log"), SECRET));
 }
@@ -862,7 +693,7 @@ static void test_agent_cancel(void **state)
 			 0);
 	fence_agent_driver.cancel(op);
 	fence_agent_driver.cancel(NULL);
-	run_for(100);
+	seam_run_for(100);
 	assert_int_equal(d.calls, 0);
 	assert_string_equal(slurp("stdin.log"), "");
 	/* Cancelled while the agent runs. */
@@ -871,10 +702,10 @@ static void test_agent_cancel(void **state)
 	assert_int_equal(read_pids("agent.pid", &pid, 1), 1);
 	fence_agent_driver.cancel(op);
 	wait_gone(pid);
-	run_for(200);
+	seam_run_for(200);
 	assert_int_equal(d.calls, 0);
-	assert_int_equal(timers_armed(), 0);
-	assert_int_equal(children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
 	assert_no_zombie_children();
 }
 
@@ -923,7 +754,7 @@ static void test_registry(void **state)
 static int per_test(void **state)
 {
 	(void)state;
-	logbuf[0] = '\0';
+	seam_log[0] = '\0';
 	nspawned = 0;
 	return 0;
 }
@@ -942,24 +773,20 @@ static int after_test(void **state)
 
 static int group_setup(void **state)
 {
-	qb_loop_signal_handle sh;
 	const char *t = getenv("TMPDIR");
 
 	(void)state;
 	snprintf(tmpdir, sizeof(tmpdir), "%s/hax-fencing.XXXXXX", t && *t ? t : "/tmp");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	loop = qb_loop_create();
-	if (!loop)
-		return -1;
-	return qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGCHLD, NULL, on_sigchld, &sh);
+	return seam_init();
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	qb_loop_destroy(loop);
+	seam_fini();
 	return 0;
 }
 

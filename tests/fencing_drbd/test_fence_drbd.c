@@ -1,8 +1,8 @@
 /*
  * Tests of the drbd fence driver and fence_drbd_promote (fencing/fence_drbd.c) over a
  * real qb_loop, through the real child runner, against scripts/drbdadm_lab (the lab's
- * stand-in for drbdadm: no DRBD kernel module here). The loop seam of haxd/loop.h is
- * implemented here as haxd/main.c does it, SIGCHLD reaper included. Each test writes
+ * stand-in for drbdadm: no DRBD kernel module here), through the shared test seam of
+ * haxd/loop.h (tests/lib/loop_seam.c, SIGCHLD reaper included). Each test writes
  * the lab's simulated DRBD state, runs the driver and reads back the lab's record of
  * every drbdadm call. fence_drbd_check_status, the pure parser, is also fed DRBD 9
  * status texts directly.
@@ -27,177 +27,18 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <qb/qbloop.h>
 
 #include "fencing/fence.h"
 #include "fencing/fence_drbd.h"
 #include "haxd/loop.h"
+#include "tests/lib/loop_seam.h"
 
 #define WAIT_MS 10000 /* generous: a stuck operation fails the test, a slow host does not */
-#define MAX_TIMERS 64
-#define MAX_CHILDREN 64
 
 extern const struct fence_driver fence_drbd_driver;
 
-static qb_loop_t *loop;
 static char tmpdir[256];
 static char lab[PATH_MAX]; /* scripts/drbdadm_lab */
-
-/* ---- the loop seam (haxd/loop.h) over qb_loop, as haxd/main.c ----------------------- */
-
-struct seam_timer {
-	bool used;
-	qb_loop_timer_handle h;
-	hax_timer_fn fn;
-	void *data;
-};
-
-static struct seam_timer timers[MAX_TIMERS];
-
-static void seam_fire(void *data)
-{
-	struct seam_timer *t = data;
-
-	t->used = false;
-	t->fn(t->data);
-}
-
-int hax_timer_add(uint64_t ms, hax_timer_fn fn, void *data, hax_timer_t *out)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < MAX_TIMERS && timers[i].used; i++)
-		;
-	if (i == MAX_TIMERS)
-		return -ENOMEM;
-	timers[i].fn = fn;
-	timers[i].data = data;
-	r = qb_loop_timer_add(loop, QB_LOOP_MED, ms * 1000000ull, &timers[i], seam_fire,
-			      &timers[i].h);
-	if (r < 0)
-		return r;
-	timers[i].used = true;
-	*out = timers[i].h;
-	return 0;
-}
-
-void hax_timer_del(hax_timer_t t)
-{
-	for (size_t i = 0; t && i < MAX_TIMERS; i++) {
-		if (timers[i].used && timers[i].h == t) {
-			qb_loop_timer_del(loop, t);
-			timers[i].used = false;
-			return;
-		}
-	}
-}
-
-static size_t timers_armed(void)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < MAX_TIMERS; i++)
-		n += timers[i].used;
-	return n;
-}
-
-struct child_watch {
-	int pid;
-	hax_child_fn fn;
-	void *data;
-};
-
-static struct child_watch children[MAX_CHILDREN];
-
-int hax_child_watch(int pid, hax_child_fn fn, void *data)
-{
-	for (size_t i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid == 0) {
-			children[i] = (struct child_watch){pid, fn, data};
-			return 0;
-		}
-	return -ENOSPC;
-}
-
-void hax_child_unwatch(int pid)
-{
-	for (size_t i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid == pid)
-			children[i].pid = 0;
-}
-
-static size_t children_watched(void)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < MAX_CHILDREN; i++)
-		n += children[i].pid != 0;
-	return n;
-}
-
-static int32_t on_sigchld(int32_t sig, void *data)
-{
-	int status;
-	pid_t pid;
-
-	(void)sig;
-	(void)data;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < MAX_CHILDREN; i++) {
-			struct child_watch w = children[i];
-
-			if (w.pid != pid)
-				continue;
-			children[i].pid = 0;
-			w.fn(w.data, pid, status);
-			break;
-		}
-	}
-	return 0;
-}
-
-void hax_log(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "hax_log(%d): ", prio);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* ---- running the loop -------------------------------------------------------------- */
-
-static void on_loop_deadline(void *data)
-{
-	*(bool *)data = true;
-	qb_loop_stop(loop);
-}
-
-/* Run the loop until *calls reaches want or ms pass; true if it was reached. */
-static bool run_until(const int *calls, int want, uint64_t ms)
-{
-	qb_loop_timer_handle h;
-	bool expired = false;
-
-	assert_int_equal(
-	    qb_loop_timer_add(loop, QB_LOOP_LOW, ms * 1000000ull, &expired, on_loop_deadline, &h),
-	    0);
-	while (*calls < want && !expired)
-		qb_loop_run(loop);
-	if (!expired)
-		qb_loop_timer_del(loop, h);
-	return *calls >= want;
-}
-
-static void run_for(uint64_t ms)
-{
-	int never = 0;
-
-	run_until(&never, 1, ms);
-}
 
 static uint64_t mono_ms(void)
 {
@@ -292,7 +133,7 @@ static pid_t hang_pid(const char *res)
 
 		if (pid > 0)
 			return (pid_t)pid;
-		run_for(10);
+		seam_run_for(10);
 	}
 	return 0;
 }
@@ -320,7 +161,7 @@ static void on_done(void *opaque, int result, const char *msg)
 	d->result = result;
 	assert_non_null(msg);
 	snprintf(d->msg, sizeof(d->msg), "%s", msg);
-	qb_loop_stop(loop);
+	seam_stop();
 }
 
 static struct conf_fence dev;
@@ -340,12 +181,12 @@ static void reset_dev(uint64_t timeout_ms)
 /* Wait for the one done() of an operation, then check that nothing is left behind. */
 static void wait_done(struct done *d)
 {
-	if (!run_until(&d->calls, 1, WAIT_MS))
+	if (!seam_run_until(&d->calls, 1, WAIT_MS))
 		fail_msg("no done() within %d ms", WAIT_MS);
-	run_for(20);
+	seam_run_for(20);
 	assert_int_equal(d->calls, 1);
-	assert_int_equal(timers_armed(), 0);
-	assert_int_equal(children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
 	fprintf(stderr, "done(%d): %s\n", d->result, d->msg);
 }
 
@@ -520,16 +361,16 @@ static void test_cancel(void **state)
 	fence_drbd_driver.cancel(op);
 	fence_drbd_driver.cancel(NULL);
 	wait_gone(pid);
-	run_for(200);
+	seam_run_for(200);
 	assert_int_equal(d.calls, 0);
-	assert_int_equal(timers_armed(), 0);
-	assert_int_equal(children_watched(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
+	assert_int_equal(seam_children_watched(), 0);
 	/* Cancelled before drbdadm even started: nothing runs. */
 	assert_int_equal(fence_drbd_driver.start(&conf, &dev, &victim, false, on_done, &d, &op), 0);
 	fence_drbd_cancel(op);
-	run_for(200);
+	seam_run_for(200);
 	assert_int_equal(d.calls, 0);
-	assert_int_equal(timers_armed(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
 }
 
 static void test_bad_input(void **state)
@@ -700,7 +541,6 @@ static int per_test(void **state)
 
 static int group_setup(void **state)
 {
-	qb_loop_signal_handle sh;
 	const char *t = getenv("TMPDIR");
 	char path[PATH_MAX];
 
@@ -712,17 +552,14 @@ static int group_setup(void **state)
 	setenv("DRBDADM_LAB_STATE", path, 1);
 	path_in(path, sizeof(path), "drbdadm.log");
 	setenv("DRBDADM_LAB_LOG", path, 1);
-	loop = qb_loop_create();
-	if (!loop)
-		return -1;
-	return qb_loop_signal_add(loop, QB_LOOP_HIGH, SIGCHLD, NULL, on_sigchld, &sh);
+	return seam_init();
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
 	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	qb_loop_destroy(loop);
+	seam_fini();
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 #include "conf/conf.h"
 #include "fencing/fence.h"
 #include "haxd/util.h"
-#include "loop_seam.h"
+#include "tests/lib/loop_seam.h"
 
 #define HARD_LIMIT_MS 120000 /* never hang a test run */
 

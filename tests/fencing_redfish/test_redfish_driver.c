@@ -30,7 +30,7 @@
 
 #include "fencing/fence.h"
 #include "haxd/util.h"
-#include "loop_seam.h"
+#include "tests/lib/loop_seam.h"
 
 #define WAIT_MS 10000 /* generous: a stuck operation fails the test, a slow host does not */
 #define SECRET "s3cr3t-Rf"

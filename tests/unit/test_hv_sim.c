@@ -28,99 +28,20 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <qb/qbloop.h>
 
 #include "agent/hv.h"
 #include "agent/journal.h"
 #include "haxd/loop.h"
+#include "tests/lib/loop_seam.h"
 
 #define DISK_BYTES (1024 * 1024)
 #define WAIT_MS 10000 /* generous: a stuck operation fails the test, a slow host does not */
 #define NODEID 7
 #define IQN "iqn.2026-01.org.hax.test:h1"
-#define MAX_TIMERS 256
 
-static qb_loop_t *loop;
 static char tmpdir[256]; /* this test's private directory */
 static char state_dir[sizeof(tmpdir) + 16];
 static const struct hv_ops *sim;
-
-/* ---- the loop seam (haxd/loop.h) over qb_loop, with a count of armed timers ---------- */
-
-struct seam_timer {
-	bool used;
-	qb_loop_timer_handle h;
-	hax_timer_fn fn;
-	void *data;
-};
-
-static struct seam_timer timers[MAX_TIMERS];
-
-static size_t timers_armed(void)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < MAX_TIMERS; i++)
-		n += timers[i].used;
-	return n;
-}
-
-static void seam_fire(void *data)
-{
-	struct seam_timer *t = data;
-	hax_timer_fn fn = t->fn;
-	void *arg = t->data;
-
-	t->used = false;
-	fn(arg);
-}
-
-int hax_timer_add(uint64_t ms, hax_timer_fn fn, void *data, hax_timer_t *out)
-{
-	size_t i;
-	int r;
-
-	for (i = 0; i < MAX_TIMERS && timers[i].used; i++)
-		;
-	if (i == MAX_TIMERS)
-		return -ENOMEM;
-	timers[i].fn = fn;
-	timers[i].data = data;
-	r = qb_loop_timer_add(loop, QB_LOOP_MED, ms * 1000000ull, &timers[i], seam_fire,
-			      &timers[i].h);
-	if (r < 0)
-		return r;
-	timers[i].used = true;
-	*out = timers[i].h;
-	return 0;
-}
-
-void hax_timer_del(hax_timer_t t)
-{
-	size_t i;
-
-	if (!t)
-		return;
-	for (i = 0; i < MAX_TIMERS; i++) {
-		if (timers[i].used && timers[i].h == t) {
-			qb_loop_timer_del(loop, t);
-			timers[i].used = false;
-			return;
-		}
-	}
-	/* A fired handle: ignored, as the contract says. */
-}
-
-void hax_log(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "hax_log(%d): ", prio);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* ---- running the loop -------------------------------------------------------------- */
 
@@ -137,7 +58,7 @@ static void on_done(void *opaque, int result, const char *msg)
 	d->calls++;
 	d->result = result;
 	hax_strlcpy(d->msg, msg ? msg : "", sizeof(d->msg));
-	qb_loop_stop(loop);
+	seam_stop();
 }
 
 struct listing {
@@ -155,40 +76,12 @@ static void on_list(void *opaque, int result, const struct hv_domain_info *doms,
 	l->result = result;
 	l->n = n;
 	memcpy(l->doms, doms, (n < 8 ? n : 8) * sizeof(*doms));
-	qb_loop_stop(loop);
-}
-
-static void on_deadline(void *data)
-{
-	*(bool *)data = true;
-	qb_loop_stop(loop);
-}
-
-/* Run the loop until *calls reaches want or ms pass; true if it was reached. */
-static bool run_until(const int *calls, int want, uint64_t ms)
-{
-	qb_loop_timer_handle h;
-	bool expired = false;
-
-	assert_int_equal(
-	    qb_loop_timer_add(loop, QB_LOOP_LOW, ms * 1000000ull, &expired, on_deadline, &h), 0);
-	while (*calls < want && !expired)
-		qb_loop_run(loop);
-	if (!expired)
-		qb_loop_timer_del(loop, h);
-	return *calls >= want;
-}
-
-static void run_for(uint64_t ms)
-{
-	int never = 0;
-
-	run_until(&never, 1, ms);
+	seam_stop();
 }
 
 static void wait_done(struct done *d)
 {
-	if (!run_until(&d->calls, 1, WAIT_MS))
+	if (!seam_run_until(&d->calls, 1, WAIT_MS))
 		fail_msg("no completion within %d ms", WAIT_MS);
 	assert_int_equal(d->calls, 1);
 }
@@ -441,7 +334,7 @@ static void list(struct hv *hv, struct listing *l)
 	memset(l, 0, sizeof(*l));
 	assert_int_equal(sim->list(hv, on_list, l), 0);
 	assert_int_equal(l->calls, 0); /* never inside the call */
-	if (!run_until(&l->calls, 1, WAIT_MS))
+	if (!seam_run_until(&l->calls, 1, WAIT_MS))
 		fail_msg("list did not complete");
 	assert_int_equal(l->result, 0);
 }
@@ -478,7 +371,6 @@ static int setup(void **unused)
 	snprintf(state_dir, sizeof(state_dir), "%s/state", tmpdir);
 	if (mkdir(state_dir, 0700) < 0)
 		return -1;
-	memset(timers, 0, sizeof(timers));
 	return 0;
 }
 
@@ -582,7 +474,7 @@ static void test_init_and_capacity(void **unused)
 	assert_int_equal(cap.vcpus, ncpu > 0 ? ncpu : 1);
 	sim->fini(hv);
 	sim->fini(NULL);
-	assert_int_equal(timers_armed(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
 }
 
 static void test_init_errors(void **unused)
@@ -651,7 +543,7 @@ static void test_start_list_stop(void **unused)
 
 	/* Already running: refused, and the running guest is untouched. */
 	assert_int_equal(start(hv, "web", def, 43, &d), -EEXIST);
-	run_for(100);
+	seam_run_for(100);
 	assert_int_equal(d.calls, 0);
 	assert_int_equal(pid_file("web"), pid);
 	assert_true(alive(pid));
@@ -680,8 +572,8 @@ static void test_start_list_stop(void **unused)
 	free(image);
 
 	/* Exactly one completion each; nothing left armed. */
-	run_for(300);
-	assert_int_equal(timers_armed(), 0);
+	seam_run_for(300);
+	assert_int_equal(seam_timers_armed(), 0);
 	sim->fini(hv);
 }
 
@@ -718,13 +610,13 @@ static void test_stop_not_running(void **unused)
 	assert_int_equal(k.calls, 0);
 	wait_done(&d);
 	assert_int_equal(d.result, 0);
-	if (!run_until(&k.calls, 1, WAIT_MS))
+	if (!seam_run_until(&k.calls, 1, WAIT_MS))
 		fail_msg("destroy of a missing domain never completed");
 	assert_int_equal(k.result, 0);
-	run_for(200);
+	seam_run_for(200);
 	assert_int_equal(d.calls, 1);
 	assert_int_equal(k.calls, 1);
-	assert_int_equal(timers_armed(), 0);
+	assert_int_equal(seam_timers_armed(), 0);
 	sim->fini(hv);
 }
 
@@ -765,7 +657,7 @@ static void test_start_bad_disk(void **unused)
 
 	/* A definition the driver cannot parse is refused at once, with no completion. */
 	assert_int_equal(start(hv, "bad", "interval = 20ms\n", 1, &d), -EINVAL);
-	run_for(100);
+	seam_run_for(100);
 	assert_int_equal(d.calls, 0);
 	sim->fini(hv);
 }
@@ -800,8 +692,8 @@ static void test_restart_keeps_guests(void **unused)
 	/* fini with an operation in flight cancels it: no callback, no timer left. */
 	assert_int_equal(start(hv, "web2", def, 5, &d), 0);
 	sim->fini(hv);
-	assert_int_equal(timers_armed(), 0);
-	run_for(600);
+	assert_int_equal(seam_timers_armed(), 0);
+	seam_run_for(600);
 	assert_int_equal(d.calls, 0);
 
 	/* ... and the guest it started is found by the next haxd. */
@@ -889,7 +781,7 @@ static void test_pid_reuse_guard(void **unused)
 	stop_ok(hv, "mine", 1000);
 	stop_ok(hv, "other", 1000);
 	stop_ok(hv, "named", 1000);
-	run_for(100);
+	seam_run_for(100);
 	sigaction(SIGTERM, &old, NULL);
 	named_alive = alive(named);
 	kill(-named, SIGKILL);
@@ -1002,10 +894,9 @@ int main(void)
 		return 1;
 	}
 	sim = &hv_sim_ops;
-	loop = qb_loop_create();
-	if (!loop)
+	if (seam_init() < 0)
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	qb_loop_destroy(loop);
+	seam_fini();
 	return r;
 }

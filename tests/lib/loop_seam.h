@@ -1,6 +1,7 @@
 /*
  * The loop seam of haxd/loop.h over a real qb_loop, as haxd/main.c implements it
- * (timers, the SIGCHLD reaper, hax_log), for the redfish driver's tests and harness.
+ * (timers, the SIGCHLD reaper, hax_log), shared by the test programs of the fence
+ * drivers, the child runner and the sim hypervisor driver, and the redfish harness.
  * Every hax_log line is also kept in seam_log for tests that look for secrets.
  */
 #ifndef HAX_TEST_LOOP_SEAM_H

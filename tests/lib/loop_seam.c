@@ -13,7 +13,7 @@
 #include <qb/qbloop.h>
 
 #include "haxd/loop.h"
-#include "loop_seam.h"
+#include "tests/lib/loop_seam.h"
 
 #define MAX_TIMERS 256
 #define MAX_CHILDREN 256
