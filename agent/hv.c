@@ -18,7 +18,8 @@ const struct hv_ops *hv_lookup(const char *name)
 
 const char *hv_dom_state_name(enum hv_dom_state st)
 {
-	static const char *const names[] = {"running", "paused", "shutting-down", "crashed"};
+	static const char *const names[] = {"running", "paused", "shutting-down", "crashed",
+					     "incoming", "migrated"};
 
 	return (unsigned)st < HAX_ARRAY_SIZE(names) ? names[st] : "?";
 }

@@ -17,6 +17,8 @@ enum hv_dom_state {
 	HV_PAUSED,
 	HV_SHUTTING_DOWN,
 	HV_CRASHED,
+	HV_INCOMING,       /* receiving a migration: not the live copy (yet) */
+	HV_MIGRATED,       /* sent away by a migration: a leftover, never resumed */
 };
 
 struct hv_domain_info {
@@ -52,10 +54,42 @@ struct hv_host {
 	const char *drbdadm;       /* drbdadm program (NULL = the default) */
 };
 
+/* Migration, target side: get ready to receive the domain. */
+struct hv_migrate_in {
+	const char *name;
+	const char *definition;
+	uint64_t incarnation;      /* what the target copy runs as (the same for a live migration) */
+	uint32_t memory_mib;
+	uint32_t vcpus;
+	const char *source_host;   /* host name of the source */
+	const char *listen_addr;   /* this host's cluster address, for a listening socket */
+};
+
+/* Migration, source side: send the domain to a target that is ready. */
+struct hv_migrate_out {
+	const char *name;
+	uint64_t incarnation;      /* the target copy's (a stop-and-copy driver gives it) */
+	const char *target_host;   /* the target's host name (xl: its ssh destination) */
+	const char *target_addr;   /* the target's cluster address */
+	const char *uri;           /* what the target's migrate_prepare answered */
+	uint64_t timeout_ms;       /* the whole transfer; past it the migration is cancelled
+				    * if the driver still can (never after the target acknowledged) */
+};
+
+/* Progress of a migration, as far as the driver knows it. */
+struct hv_migrate_progress {
+	const char *phase;         /* short words: "connecting", "copying", "stopped", "completing" */
+	uint64_t bytes_done;       /* 0 = unknown */
+	uint64_t bytes_total;      /* 0 = unknown */
+	int percent;               /* -1 = unknown */
+	int64_t downtime_ms;       /* -1 = unknown; known once the guest runs on the target */
+};
+
 struct hv;
 /* result: 0 or -errno; msg: a short human reason on failure (may be NULL). */
 typedef void (*hv_done_fn)(void *opaque, int result, const char *msg);
 /* Inventory callback: the array is only valid during the call. result <0 = list failed. */
+typedef void (*hv_progress_fn)(void *opaque, const struct hv_migrate_progress *p);
 typedef void (*hv_list_fn)(void *opaque, int result, const struct hv_domain_info *doms,
 			   size_t n);
 
@@ -75,6 +109,23 @@ struct hv_ops {
 	/* Freeze (pause) or thaw a running domain in place: the no-quorum policy "freeze".
 	 * Synchronous and quick; 0 or -errno (-ENOENT: not running). */
 	int (*pause)(struct hv *hv, const char *name, bool paused);
+
+	/* Migration (NULL when the driver has none). live: the guest keeps running during
+	 * the copy and keeps its incarnation; otherwise stop-and-copy with a new one. */
+	bool live_migration;
+	/* Target: prepare to receive. done(0, uri) once ready: msg is then the driver's
+	 * own string for the source's migrate_send (e.g. "tcp:10.0.0.2:49152"). Until the
+	 * source completes, list() shows the domain HV_INCOMING; then HV_RUNNING. A failed
+	 * or abandoned receive leaves an HV_INCOMING leftover that destroy() removes. */
+	int (*migrate_prepare)(struct hv *hv, const struct hv_migrate_in *req, hv_done_fn done,
+			       void *opaque);
+	/* Source: send. progress may be called any number of times before done. done(0)
+	 * once the target copy runs and the source copy is gone (or HV_MIGRATED, which the
+	 * driver removes itself). done(<0) with the domain still running on the source
+	 * whenever the driver could resume it; -EPROTO when the outcome is unknown (both
+	 * ends must be checked: xl's "failed during final handshake"). */
+	int (*migrate_send)(struct hv *hv, const struct hv_migrate_out *req,
+			    hv_progress_fn progress, hv_done_fn done, void *opaque);
 };
 
 /* The registry: the driver named name, or NULL. */
