@@ -39,6 +39,8 @@ struct conf_cluster {
 	uint64_t start_timeout_ms;      /* default 60s */
 	uint64_t stop_timeout_ms;       /* default 60s */
 	uint64_t migrate_timeout_ms;    /* default 10m */
+	uint32_t migrate_concurrency;   /* default 4, whole cluster */
+	uint32_t migrate_host_concurrency; /* default 2, per host (source or target) */
 	uint32_t start_retries;         /* default 3 */
 	enum conf_nq_policy no_quorum_policy; /* default stop */
 	uint64_t no_quorum_timeout_ms;  /* default 10s */

@@ -84,8 +84,9 @@ static int apply_host_set(struct hax_state *s, const json_t *c, char *err, size_
 	uint64_t nodeid, mt = 0, mf = 0, vc = 0;
 	enum host_state hs = HOST_UNKNOWN;
 	struct hax_host *h;
-	bool maint = false;
-	int r_mt, r_mf, r_vc, r_m;
+	bool maint = false, evac = false;
+	uint64_t conc = 0;
+	int r_mt, r_mf, r_vc, r_m, r_e, r_c;
 
 	if (!name || get_u64(c, "nodeid", 0x7fffffff, &nodeid) != 1 || nodeid == 0)
 		return fail(err, errlen, "host-set: name and nodeid required");
@@ -95,7 +96,9 @@ static int apply_host_set(struct hax_state *s, const json_t *c, char *err, size_
 	r_mf = get_u64(c, "mem_free_mib", UINT32_MAX * 1024ull, &mf);
 	r_vc = get_u64(c, "vcpus_total", 1u << 20, &vc);
 	r_m = get_bool(c, "maintenance", &maint);
-	if (r_mt < 0 || r_mf < 0 || r_vc < 0 || r_m < 0)
+	r_e = get_bool(c, "evacuating", &evac);
+	r_c = get_u64(c, "evacuate_concurrency", 64, &conc);
+	if (r_mt < 0 || r_mf < 0 || r_vc < 0 || r_m < 0 || r_e < 0 || r_c < 0)
 		return fail(err, errlen, "host-set %s: bad member type", name);
 	if (state_add_host(s, name, (uint32_t)nodeid, &h) < 0)
 		return fail(err, errlen, "host-set: cannot add host %s (nodeid %llu)", name,
@@ -112,6 +115,10 @@ static int apply_host_set(struct hax_state *s, const json_t *c, char *err, size_
 		h->vcpus_total = (uint32_t)vc;
 	if (r_m)
 		h->maintenance = maint;
+	if (r_e)
+		h->evacuating = evac;
+	if (r_c)
+		h->evacuate_concurrency = (uint32_t)conc;
 	return 0;
 }
 
@@ -143,8 +150,8 @@ struct domain_set {
 	bool enabled;
 	enum dom_state st;
 	const char *host, *target, *reason;
-	uint64_t inc, attempts;
-	int r_en, r_inc, r_att;
+	uint64_t inc, attempts, tinc;
+	int r_en, r_inc, r_att, r_tinc;
 };
 
 static int check_domain_set(const json_t *c, const struct hax_domain *d, struct domain_set *ds,
@@ -158,7 +165,8 @@ static int check_domain_set(const json_t *c, const struct hax_domain *d, struct 
 	ds->r_en = get_bool(c, "enabled", &ds->enabled);
 	ds->r_inc = get_u64(c, "incarnation", INT64_MAX, &ds->inc);
 	ds->r_att = get_u64(c, "start_attempts", 1000000, &ds->attempts);
-	if (ds->r_en < 0 || ds->r_inc < 0 || ds->r_att < 0 || bad_str(c, "host") ||
+	ds->r_tinc = get_u64(c, "target_incarnation", INT64_MAX, &ds->tinc);
+	if (ds->r_en < 0 || ds->r_inc < 0 || ds->r_att < 0 || ds->r_tinc < 0 || bad_str(c, "host") ||
 	    bad_str(c, "target") || bad_str(c, "reason"))
 		return fail(err, errlen, "domain-set %s: bad member type", d->name);
 	if (json_object_get(c, "state") && (!st || dom_state_parse(st, &ds->st) < 0))
@@ -204,6 +212,12 @@ static int apply_domain_set(struct hax_state *s, const json_t *c, char *err, siz
 		d->incarnation = ds.inc;
 		if (ds.inc > s->last_incarnation)
 			s->last_incarnation = ds.inc;
+	}
+	/* Handed out to a migration target: never handed out again, whatever happens. */
+	if (ds.r_tinc) {
+		d->target_incarnation = ds.tinc;
+		if (ds.tinc > s->last_incarnation)
+			s->last_incarnation = ds.tinc;
 	}
 	return 0;
 }

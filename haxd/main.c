@@ -174,6 +174,8 @@ static json_t *reload(void)
 		c->start_timeout_ms = fresh->cluster.start_timeout_ms;
 		c->stop_timeout_ms = fresh->cluster.stop_timeout_ms;
 		c->migrate_timeout_ms = fresh->cluster.migrate_timeout_ms;
+		c->migrate_concurrency = fresh->cluster.migrate_concurrency;
+		c->migrate_host_concurrency = fresh->cluster.migrate_host_concurrency;
 		c->start_retries = fresh->cluster.start_retries;
 		c->no_quorum_policy = fresh->cluster.no_quorum_policy;
 		c->no_quorum_timeout_ms = fresh->cluster.no_quorum_timeout_ms;

@@ -9,10 +9,10 @@
  *   top level    format, epoch, seq, cluster, last_incarnation, hosts, domains: required;
  *                fence_history: [].
  *   hosts[]      name, nodeid: required; state "unknown", maintenance false,
- *                mem_total_mib 0, mem_free_mib 0, vcpus_total 0, since_ns 0.
+ *                evacuating false, evacuate_concurrency 0, mem_total_mib 0, mem_free_mib 0, vcpus_total 0, since_ns 0.
  *   domains[]    name, definition, memory_mib, vcpus: required; priority 0,
  *                anti_affinity [], prefer [], enabled true, state "stopped", host "",
- *                target "", incarnation 0, since_ns 0, start_attempts 0, reason "".
+ *                target "", incarnation 0, target_incarnation 0, since_ns 0, start_attempts 0, reason "".
  *   fence_history[]  host, time_ns, ok: required; method "", detail "".
  * Unknown members are ignored so that a newer haxd can add members without a new format.
  *
@@ -266,6 +266,8 @@ static const struct field host_fields[] = {
 	FIELD(hax_host, nodeid, "nodeid", F_U32, true, 1, NODEID_MAX, 0),
 	FIELD(hax_host, state, "state", F_HOST_STATE, false, 0, 0, HOST_UNKNOWN),
 	FIELD(hax_host, maintenance, "maintenance", F_BOOL, false, 0, 1, false),
+	FIELD(hax_host, evacuating, "evacuating", F_BOOL, false, 0, 1, false),
+	FIELD(hax_host, evacuate_concurrency, "evacuate_concurrency", F_U32, false, 0, 64, 0),
 	FIELD(hax_host, mem_total_mib, "mem_total_mib", F_U64, false, 0, JSON_U64_MAX, 0),
 	FIELD(hax_host, mem_free_mib, "mem_free_mib", F_U64, false, 0, JSON_U64_MAX, 0),
 	FIELD(hax_host, vcpus_total, "vcpus_total", F_U32, false, 0, UINT32_MAX, 0),
@@ -287,6 +289,8 @@ static const struct field domain_fields[] = {
 	TEXT(hax_domain, host, "host", F_OPT_NAME, false),
 	TEXT(hax_domain, target, "target", F_OPT_NAME, false),
 	FIELD(hax_domain, incarnation, "incarnation", F_U64, false, 0, JSON_U64_MAX, 0),
+	FIELD(hax_domain, target_incarnation, "target_incarnation", F_U64, false, 0,
+	      JSON_U64_MAX, 0),
 	FIELD(hax_domain, since_ns, "since_ns", F_U64, false, 0, JSON_U64_MAX, 0),
 	FIELD(hax_domain, start_attempts, "start_attempts", F_U32, false, 0, UINT32_MAX, 0),
 	TEXT(hax_domain, reason, "reason", F_TEXT, false),

@@ -50,6 +50,8 @@ struct hax_host {
 	uint32_t nodeid;
 	enum host_state state;
 	bool maintenance;
+	bool evacuating;                 /* every domain is to be migrated off it */
+	uint32_t evacuate_concurrency;   /* that evacuation's bound; 0 = the cluster's */
 	uint64_t mem_total_mib;
 	uint64_t mem_free_mib;
 	uint32_t vcpus_total;
@@ -71,6 +73,7 @@ struct hax_domain {
 	char host[HAX_NAME_MAX];         /* host it runs on or is placed on; "" = none */
 	char target[HAX_NAME_MAX];       /* migration target; "" = none */
 	uint64_t incarnation;            /* 0 = never started */
+	uint64_t target_incarnation;     /* what the migration target runs as; 0 = none */
 	uint64_t since_ns;               /* wall clock of the last state change */
 	uint32_t start_attempts;         /* failed starts since the last success */
 	char reason[STATE_REASON_MAX];   /* why recovering/failed/stopped; "" = none */
