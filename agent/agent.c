@@ -22,6 +22,10 @@ struct agent_op {
 	int ndrbd, cur;
 	char drbd[AGENT_MAX_DRBD][HAX_NAME_MAX];
 	struct fence_op *promote;
+	/* migrate-out: progress reporting */
+	char target[HAX_NAME_MAX];
+	uint64_t started_ns, last_progress_ns;
+	char if_state[16];             /* destroy only a copy in this state ("incoming") */
 };
 
 struct agent {
@@ -150,6 +154,7 @@ static void send_result(struct agent *a, const char *cmd, const char *name, uint
 {
 	char buf[256];
 	json_t *res;
+	bool uri = result == 0 && strcmp(cmd, "migrate-in") == 0;
 
 	if (result < 0 && !msg) {
 		snprintf(buf, sizeof(buf), "%s", strerror(-result));
@@ -158,6 +163,9 @@ static void send_result(struct agent *a, const char *cmd, const char *name, uint
 	res = json_pack("{s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:I}", "op", "result", "host",
 			a->host, "cmd", cmd, "name", name, "incarnation", (json_int_t)inc, "ok",
 			result == 0, "error", result == 0 ? "" : msg, "gen", (json_int_t)a->gen);
+	/* A target that is ready answers where the source is to send the domain. */
+	if (uri)
+		json_object_set_new(res, "uri", json_string(msg ? msg : ""));
 	a->out.result(a->out.opaque, res);
 	json_decref(res);
 }
@@ -274,10 +282,104 @@ static int start_domain(struct agent *a, const json_t *cmd, struct agent_op *op)
 	return a->drv->start(a->hv, &req, op_done, op);
 }
 
+static void migrate_progress(void *opaque, const struct hv_migrate_progress *p)
+{
+	struct agent_op *op = opaque;
+	struct agent *a = op->agent;
+	uint64_t now = hax_now_mono_ns();
+	json_t *j;
+
+	if (!a->out.progress || now - op->last_progress_ns < AGENT_PROGRESS_MS * 1000000ull)
+		return;
+	op->last_progress_ns = now;
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I}", "op", "progress",
+		      "host", a->host, "name", op->name, "target", op->target, "phase",
+		      p->phase ? p->phase : "", "bytes_done", (json_int_t)p->bytes_done,
+		      "bytes_total", (json_int_t)p->bytes_total, "percent", p->percent,
+		      "downtime_ms", (json_int_t)p->downtime_ms, "elapsed_ms",
+		      (json_int_t)((now - op->started_ns) / 1000000));
+	a->out.progress(a->out.opaque, j);
+	json_decref(j);
+}
+
+static int run_migrate(struct agent *a, const json_t *cmd, struct agent_op *op)
+{
+	const json_t *dom = json_object_get(cmd, "domain");
+	json_int_t timeout = json_integer_value(json_object_get(cmd, "timeout_ms"));
+
+	if (!a->drv->migrate_prepare || !a->drv->migrate_send)
+		return -EOPNOTSUPP;
+	if (strcmp(op->cmd, "migrate-in") == 0) {
+		struct hv_migrate_in in = {
+			.name = op->name,
+			.definition = json_string_value(json_object_get(dom, "definition")),
+			.incarnation = op->incarnation,
+			.memory_mib = (uint32_t)json_integer_value(json_object_get(dom, "memory_mib")),
+			.vcpus = (uint32_t)json_integer_value(json_object_get(dom, "vcpus")),
+			.source_host = json_string_value(json_object_get(cmd, "source")),
+			.listen_addr = json_string_value(json_object_get(cmd, "listen_addr")),
+		};
+
+		if (!in.definition || !in.listen_addr || op->incarnation == 0)
+			return -EINVAL;
+		return a->drv->migrate_prepare(a->hv, &in, op_done, op);
+	}
+	struct hv_migrate_out out = {
+		.name = op->name,
+		.incarnation = op->incarnation,
+		.target_host = json_string_value(json_object_get(cmd, "target")),
+		.target_addr = json_string_value(json_object_get(cmd, "target_addr")),
+		.uri = json_string_value(json_object_get(cmd, "uri")),
+		.timeout_ms = timeout > 0 ? (uint64_t)timeout : 600000,
+	};
+
+	if (!out.target_host || !hax_valid_name(out.target_host) || !out.uri)
+		return -EINVAL;
+	hax_strlcpy(op->target, out.target_host, sizeof(op->target));
+	op->started_ns = hax_now_mono_ns();
+	return a->drv->migrate_send(a->hv, &out, migrate_progress, op_done, op);
+}
+
+/* A conditional destroy looks at a fresh list first: a leader's inventory of an incoming
+ * copy may be older than the commit that made it the live one. */
+static void destroy_if(void *opaque, const json_t *inv)
+{
+	struct agent_op *op = opaque;
+	struct agent *a = op->agent;
+	const json_t *doms = json_object_get(inv, "domains");
+	const char *st = "absent";
+	char msg[96];
+	size_t i;
+	int r;
+
+	for (i = 0; i < json_array_size(doms); i++) {
+		const json_t *d = json_array_get(doms, i);
+
+		if (strcmp(json_string_value(json_object_get(d, "name")) ?: "", op->name) == 0)
+			st = json_string_value(json_object_get(d, "state")) ?: "?";
+	}
+	if (strcmp(st, op->if_state) != 0) {
+		snprintf(msg, sizeof(msg), "left alone: it is %s, not %s", st, op->if_state);
+		op_done(op, -ESTALE, msg);
+		return;
+	}
+	r = a->drv->destroy(a->hv, op->name, op_done, op);
+	if (r < 0)
+		op_done(op, r, NULL);
+}
+
 static int run_command(struct agent *a, const json_t *cmd, struct agent_op *op)
 {
 	json_int_t timeout = json_integer_value(json_object_get(cmd, "timeout_ms"));
+	const char *if_state = json_string_value(json_object_get(cmd, "if_state"));
 
+	if (strcmp(op->cmd, "destroy") == 0 && if_state) {
+		hax_strlcpy(op->if_state, if_state, sizeof(op->if_state));
+		agent_snapshot(a, destroy_if, op);
+		return 0;
+	}
+	if (strncmp(op->cmd, "migrate-", 8) == 0)
+		return run_migrate(a, cmd, op);
 	if (strcmp(op->cmd, "start") == 0)
 		return run_start(a, cmd, op);
 	if (strcmp(op->cmd, "stop") == 0)

@@ -21,7 +21,13 @@ struct agent_out {
 	void (*inventory)(void *opaque, const json_t *inv);
 	/* {"op":"result","host","cmd","name","incarnation","ok","error","gen"}; borrowed. */
 	void (*result)(void *opaque, const json_t *res);
+	/* {"op":"progress","host","name","target","phase","bytes_done","bytes_total",
+	 *  "percent","downtime_ms","elapsed_ms"} during a migrate-out, at most
+	 *  AGENT_PROGRESS_MS apart (and the last one); borrowed. NULL: not reported. */
+	void (*progress)(void *opaque, const json_t *prog);
 };
+
+#define AGENT_PROGRESS_MS 500
 
 struct agent;
 
@@ -34,6 +40,10 @@ void agent_free(struct agent *a);
 /* A command from the leader:
  *   {"op":"start","domain":{name,definition,memory_mib,vcpus},"incarnation":N}
  *   {"op":"stop","name","timeout_ms"}   {"op":"destroy","name"}
+ *   {"op":"migrate-in","domain":{...as start},"incarnation":N,"source","listen_addr"}
+ *       (target: get ready; the result carries "uri" for the source)
+ *   {"op":"migrate-out","name","incarnation":N,"target","target_addr","uri","timeout_ms"}
+ *       (source: send; progress reports, then the result)
  * Exactly one result follows, possibly at once (a bad command, a busy domain). */
 void agent_command(struct agent *a, const json_t *cmd);
 

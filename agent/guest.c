@@ -8,8 +8,14 @@
  * Like a VM, it does not die on I/O errors (a fenced guest sees RESERVATION CONFLICT and
  * keeps trying), and it stops cleanly on SIGTERM/SIGINT after the write in progress.
  *
- * Exit status: 0 stopped by a signal, 1 the disk could not be opened or scanned at start,
- * 2 usage, 3 journal conflict (a second writer).
+ * Migration (the sim driver's stop-and-copy, agent/guest_migrate.h): SIGUSR1 asks a
+ * running guest to send itself to the target named in its control directory; a guest
+ * started with --incoming waits for such a transfer and runs only once it is committed.
+ * The guest's "memory" (--state-size bytes) is what travels; each record dirties it.
+ *
+ * Exit status: 0 stopped by a signal or migrated away, 1 the disk could not be opened or
+ * scanned at start, 2 usage, 3 journal conflict (a second writer), 4 an incoming
+ * migration that was not committed (the guest never ran).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +31,17 @@
 #include <unistd.h>
 
 #include "agent/blockdev.h"
+#include "agent/guest_migrate.h"
 #include "agent/journal.h"
 #include "haxd/util.h"
 
 #define EXIT_START 1
 #define EXIT_USAGE 2
 #define EXIT_CONFLICT 3
+#define EXIT_NOT_MIGRATED 4
+#define DEFAULT_STATE_SIZE (8u * 1024 * 1024)
+#define MAX_STATE_SIZE (256u * 1024 * 1024)
+#define INCOMING_WAIT_MS 300000
 
 #define DEFAULT_INTERVAL_MS 20
 /* While I/O keeps failing, remind the log this often rather than every interval. */
@@ -45,6 +56,11 @@ struct guest {
 	uint64_t pr_key;
 	bool has_pr_key;
 	bool stamp_log; /* prefix log lines with the time (--log) */
+	const char *control;  /* migration control directory (--control) */
+	const char *incoming; /* receive a migration on this address (--incoming) */
+	uint8_t *mem;         /* the state a migration carries */
+	size_t mem_size;
+	uint64_t migrate_speed; /* bytes/s when sending it; 0 = unlimited */
 
 	struct bdev *bd;
 	uint64_t nblocks;
@@ -90,9 +106,15 @@ static void usage(FILE *f)
 	      "                 [--initiator IQN] [--interval 20ms] [--log FILE] [--pr-key KEY]\n"
 	      "  URL is iscsi://PORTAL/TARGET-IQN/LUN; the default initiator "
 	      "is " BDEV_DEFAULT_INITIATOR ";\n"
+	      "                 [--control DIR] [--incoming ADDR] [--state-size BYTES]\n"
+	      "                 [--migrate-speed BYTES-PER-S]\n"
 	      "  --pr-key registers KEY for the guest's session once, at start (iSCSI only)\n"
-	      "exit: 0 stopped by SIGTERM/SIGINT, 1 disk unusable at start, 2 usage,\n"
-	      "      3 journal conflict (another writer)\n",
+	      "  --control DIR: migration control files; SIGUSR1 sends the guest to the target\n"
+	      "  named in DIR/migrate-to; --incoming ADDR: wait for such a migration on ADDR\n"
+	      "  and run only once it is committed; --state-size: the state migrated (8 MiB)\n"
+	      "exit: 0 stopped by SIGTERM/SIGINT or migrated away, 1 disk unusable at start,\n"
+	      "      2 usage, 3 journal conflict (another writer), 4 incoming migration not\n"
+	      "      committed\n",
 	      f);
 }
 
@@ -159,6 +181,19 @@ static int parse_opt(struct guest *g, int c, const char *arg, const char **logpa
 	case 'K':
 		g->has_pr_key = true;
 		return parse_key(arg, &g->pr_key);
+	case 'C':
+		g->control = arg;
+		return 0;
+	case 'N':
+		g->incoming = arg;
+		return 0;
+	case 'S':
+		if (parse_u64(arg, MAX_STATE_SIZE, &v) < 0 || v < 4096)
+			return -EINVAL;
+		g->mem_size = (size_t)v;
+		return 0;
+	case 'B':
+		return parse_u64(arg, UINT64_MAX, &g->migrate_speed);
 	default:
 		return -EINVAL;
 	}
@@ -176,6 +211,10 @@ static int parse_args(struct guest *g, int argc, char **argv, const char **logpa
 	    {"interval", required_argument, NULL, 't'},
 	    {"log", required_argument, NULL, 'l'},
 	    {"pr-key", required_argument, NULL, 'K'},
+	    {"control", required_argument, NULL, 'C'},
+	    {"incoming", required_argument, NULL, 'N'},
+	    {"state-size", required_argument, NULL, 'S'},
+	    {"migrate-speed", required_argument, NULL, 'B'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -195,6 +234,10 @@ static int parse_args(struct guest *g, int argc, char **argv, const char **logpa
 			return EXIT_USAGE;
 		}
 		seen |= c == 'd' ? 1u : c == 'i' ? 2u : c == 'n' ? 4u : c == 'k' ? 8u : 0u;
+	}
+	if (g->incoming && !g->control) {
+		fputs("hax-guest: --incoming needs --control\n", stderr);
+		return EXIT_USAGE;
 	}
 	if (optind != argc || seen != 15) {
 		fputs("hax-guest: --domain, --incarnation, --nodeid and --disk are required, "
@@ -278,6 +321,9 @@ static void encode_next(struct guest *g)
 
 	hax_strlcpy(rec.domain, g->domain, sizeof(rec.domain));
 	journal_encode(&rec, g->cur);
+	/* The guest's work changes its memory: the migrated state is never all zeros. */
+	memcpy(g->mem + (g->seq * JOURNAL_BLOCK) % (g->mem_size - JOURNAL_BLOCK + 1), g->cur,
+	       JOURNAL_BLOCK);
 }
 
 /*
@@ -351,33 +397,69 @@ static void note_success(struct guest *g)
 	g->last_err = 0;
 }
 
-/* Sleep until the monotonic deadline; true if SIGTERM/SIGINT arrived (they stay blocked
- * all the time, so one that comes during I/O waits here instead of interrupting it). */
-static bool wait_for_stop(const sigset_t *stop, uint64_t deadline_ns)
+/* Sleep until the monotonic deadline; the signal that arrived (SIGTERM/SIGINT: stop,
+ * SIGUSR1: migrate) or 0. They stay blocked all the time, so one that comes during I/O
+ * waits here instead of interrupting it. */
+static int wait_for_signal(const sigset_t *sigs, uint64_t deadline_ns)
 {
 	for (;;) {
 		uint64_t now = hax_now_mono_ns();
 		uint64_t left = deadline_ns > now ? deadline_ns - now : 0;
 		struct timespec ts = {.tv_sec = (time_t)(left / 1000000000ull),
 				      .tv_nsec = (long)(left % 1000000000ull)};
-		int sig = sigtimedwait(stop, NULL, &ts);
+		int sig = sigtimedwait(sigs, NULL, &ts);
 
 		if (sig > 0)
-			return true;
+			return sig;
 		if (errno == EAGAIN && hax_now_mono_ns() >= deadline_ns)
-			return false;
+			return 0;
 	}
 }
 
-static int run(struct guest *g, const sigset_t *stop)
+/* SIGUSR1: send ourselves away. True when committed: this copy must never write again.
+ * A record whose write may still land is finished first, so the target's resume point
+ * is exact. */
+static bool migrate_out(struct guest *g)
+{
+	struct gmig_state st;
+	char err[300];
+	const char *op;
+
+	if (!g->control) {
+		glog(g, "hax-guest %s: SIGUSR1 without --control, ignoring", g->domain);
+		return false;
+	}
+	while (g->pending && guest_tick(g, &op) < 0)
+		usleep(10000);
+	st = (struct gmig_state){.seq = g->seq, .incarnation = g->incarnation, .mem = g->mem,
+				 .size = g->mem_size, .speed = g->migrate_speed};
+	glog(g, "hax-guest %s: migrating away at seq %" PRIu64 " (%zu bytes of state)",
+	     g->domain, g->seq, g->mem_size);
+	if (gmig_send(g->control, g->domain, &st, err, sizeof(err)) == 0) {
+		glog(g, "hax-guest %s: migrated away, committed at seq %" PRIu64, g->domain,
+		     g->seq);
+		return true;
+	}
+	glog(g, "hax-guest %s: migration failed (%s); resuming at seq %" PRIu64, g->domain, err,
+	     g->seq);
+	return false;
+}
+
+static int run(struct guest *g, const sigset_t *sigs)
 {
 	uint64_t next = hax_now_mono_ns();
 	const char *op = "";
 
 	for (;;) {
-		int r;
+		int r, sig = wait_for_signal(sigs, next);
 
-		if (wait_for_stop(stop, next))
+		if (sig == SIGUSR1) {
+			if (migrate_out(g))
+				return 0;
+			next = hax_now_mono_ns();
+			continue;
+		}
+		if (sig)
 			break;
 		r = guest_tick(g, &op);
 		if (r == 1)
@@ -410,11 +492,9 @@ static int open_log(const char *path)
 	return 0;
 }
 
-static int start(struct guest *g)
+static int open_disk(struct guest *g)
 {
 	char err[300];
-	bool found;
-	uint64_t highest = 0;
 	int r = bdev_open(g->disk, g->initiator, &g->bd, err, sizeof(err));
 
 	if (r < 0) {
@@ -438,6 +518,16 @@ static int start(struct guest *g)
 		glog(g, "hax-guest %s: %s is too small for a journal", g->domain, g->disk);
 		return -1;
 	}
+	return 0;
+}
+
+static int start(struct guest *g)
+{
+	bool found;
+	uint64_t highest = 0;
+
+	if (open_disk(g) < 0)
+		return -1;
 	if (scan_disk(g, &found, &highest) < 0) {
 		glog(g, "hax-guest %s: cannot scan %s: %s", g->domain, g->disk,
 		     bdev_last_error(g->bd));
@@ -446,6 +536,34 @@ static int start(struct guest *g)
 	g->seq = found ? highest + 1 : 0;
 	glog(g, "hax-guest %s incarnation %" PRIu64 " on node %u resuming at seq %" PRIu64,
 	     g->domain, g->incarnation, g->nodeid, g->seq);
+	return 0;
+}
+
+/* --incoming: the disk is opened before the transfer (less downtime), the journal
+ * resumes where the source stopped, and nothing is written without the commit. */
+static int start_incoming(struct guest *g)
+{
+	struct gmig_state st;
+	char err[300], path[4096];
+
+	if (open_disk(g) < 0)
+		return EXIT_START;
+	glog(g, "hax-guest %s incarnation %" PRIu64 ": waiting for an incoming migration on %s",
+	     g->domain, g->incarnation, g->incoming);
+	if (gmig_receive(g->control, g->incoming, g->domain, INCOMING_WAIT_MS, &st, err,
+			 sizeof(err)) < 0) {
+		glog(g, "hax-guest %s: incoming migration failed: %s; not running", g->domain, err);
+		return EXIT_NOT_MIGRATED;
+	}
+	snprintf(path, sizeof(path), "%s/incoming", g->control);
+	unlink(path);
+	free(g->mem);
+	g->mem = st.mem;
+	g->mem_size = st.size;
+	g->seq = st.seq;
+	glog(g, "hax-guest %s incarnation %" PRIu64 " on node %u: migrated in from incarnation %" PRIu64
+	     ", resuming at seq %" PRIu64,
+	     g->domain, g->incarnation, g->nodeid, st.incarnation, g->seq);
 	return 0;
 }
 
@@ -468,13 +586,18 @@ int main(int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 
-	if (start(&g) < 0) {
+	if (!g.mem_size)
+		g.mem_size = DEFAULT_STATE_SIZE;
+	g.mem = hax_xcalloc(1, g.mem_size);
+	r = g.incoming ? start_incoming(&g) : start(&g) < 0 ? EXIT_START : 0;
+	if (r) {
 		bdev_close(g.bd);
-		return EXIT_START;
+		return r;
 	}
 	r = run(&g, &stop);
 	bdev_close(g.bd);

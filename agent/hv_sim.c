@@ -45,7 +45,7 @@ struct hv {
 	struct sim_op *ops;        /* in-flight operations, cancelled by fini */
 };
 
-enum sim_op_kind { OP_START, OP_STOP, OP_DESTROY, OP_LIST };
+enum sim_op_kind { OP_START, OP_STOP, OP_DESTROY, OP_LIST, OP_MIG_IN, OP_MIG_OUT };
 
 struct sim_op {
 	struct sim_op *next;
@@ -58,13 +58,40 @@ struct sim_op {
 	hax_timer_t timer;
 	hv_done_fn done;
 	hv_list_fn list_done;
+	hv_progress_fn progress;
 	void *opaque;
+	char uri[96];              /* migrate-in: what the source connects to */
+	char last_progress[128];
 };
 
 struct sim_def {
 	char disk[1024];
 	char interval[32];
+	char state_size[24];       /* bytes the guest's migration carries ("" = its default) */
+	char migrate_speed[24];    /* bytes/s of a migration ("" = unlimited) */
 };
+
+/* "N", "NK", "NM" or "NG" (powers of 1024) into a decimal byte count within [min, max]. */
+static int parse_bytes(const char *s, uint64_t min, uint64_t max, char *out, size_t len)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if ((shift && end[1]) || (!shift && *end) || v > (max >> shift) || (v << shift) < min)
+		return -EINVAL;
+	snprintf(out, len, "%llu", v << shift);
+	return 0;
+}
 
 /* Parse "key = value" lines; '#' comments. */
 static int sim_parse_def(const char *text, struct sim_def *def, char *err, size_t errlen)
@@ -102,6 +129,14 @@ static int sim_parse_def(const char *text, struct sim_def *def, char *err, size_
 		} else if (strcmp(key, "interval") == 0 && hax_parse_duration_ms(val, &ms) == 0 &&
 			   ms >= 1 && ms <= 10000) {
 			hax_strlcpy(def->interval, val, sizeof(def->interval));
+		} else if (strcmp(key, "state_size") == 0 &&
+			   parse_bytes(val, 4096, 256ull << 20, def->state_size,
+				       sizeof(def->state_size)) == 0) {
+			/* what a migration carries: the guest's "memory" */
+		} else if (strcmp(key, "migrate_speed") == 0 &&
+			   parse_bytes(val, 65536, 1ull << 40, def->migrate_speed,
+				       sizeof(def->migrate_speed)) == 0) {
+			/* a migration's bandwidth limit, as QEMU's and xl's have */
 		} else {
 			snprintf(err, errlen, "sim definition line %d: bad key or value \"%s\"", line,
 				 key);
@@ -228,10 +263,14 @@ static void op_finish(struct sim_op *op, int result, const char *msg)
 {
 	hv_done_fn done = op->done;
 	void *opaque = op->opaque;
+	char text[256];
 
+	/* msg may live in op (a migration's uri or reason). */
+	if (msg)
+		hax_strlcpy(text, msg, sizeof(text));
 	op_free(op);
 	if (done)
-		done(opaque, result, msg);
+		done(opaque, result, msg ? text : NULL);
 }
 
 static int op_arm(struct sim_op *op, uint64_t ms, hax_timer_fn fn)
@@ -242,7 +281,8 @@ static int op_arm(struct sim_op *op, uint64_t ms, hax_timer_fn fn)
 
 static void remove_domain_files(const struct hv *hv, const char *name)
 {
-	static const char *const files[] = {"pid", "meta.json"};
+	static const char *const files[] = {"pid", "meta.json", "incoming", "incoming-port",
+					    "migrate-to", "migrate-progress", "migrate-result"};
 	char path[PATH_MAX];
 	size_t i;
 
@@ -253,9 +293,10 @@ static void remove_domain_files(const struct hv *hv, const char *name)
 }
 
 /* In the grandchild: record our own pid, then become the guest. Never returns. */
-static void exec_guest(const struct hv *hv, const struct hv_start *req, const struct sim_def *def)
+static void exec_guest(const struct hv *hv, const struct hv_start *req, const struct sim_def *def,
+		       const char *incoming)
 {
-	char path[PATH_MAX], pidtxt[32], inc[32], node[32], key[32];
+	char path[PATH_MAX], pidtxt[32], inc[32], node[32], key[32], ctl[PATH_MAX];
 	int fd;
 
 	dom_path(hv, req->name, "pid", path, sizeof(path));
@@ -277,18 +318,39 @@ static void exec_guest(const struct hv *hv, const struct hv_start *req, const st
 	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)req->incarnation);
 	snprintf(node, sizeof(node), "%u", hv->nodeid);
 	snprintf(key, sizeof(key), "0x%llx", (unsigned long long)hv->pr_key);
+	dom_path(hv, req->name, NULL, ctl, sizeof(ctl));
 	/* With scsi fencing the guest's own iSCSI session registers the host's key, so a
 	 * PREEMPT of that key cuts the guest off too. */
-	execl(hv->guest, "hax-guest", "--domain", req->name, "--incarnation", inc, "--nodeid",
-	      node, "--disk", def->disk, "--initiator", hv->iqn, "--interval", def->interval,
-	      hv->pr_key ? "--pr-key" : (char *)NULL, key, (char *)NULL);
+	const char *argv[32] = {"hax-guest", "--domain", req->name, "--incarnation", inc,
+				"--nodeid", node, "--disk", def->disk, "--initiator", hv->iqn,
+				"--interval", def->interval, "--control", ctl};
+	int argc = 15;
+
+	if (incoming) {
+		argv[argc++] = "--incoming";
+		argv[argc++] = incoming;
+	}
+	if (def->state_size[0]) {
+		argv[argc++] = "--state-size";
+		argv[argc++] = def->state_size;
+	}
+	if (def->migrate_speed[0]) {
+		argv[argc++] = "--migrate-speed";
+		argv[argc++] = def->migrate_speed;
+	}
+	if (hv->pr_key) {
+		argv[argc++] = "--pr-key";
+		argv[argc++] = key;
+	}
+	argv[argc] = NULL;
+	execv(hv->guest, (char *const *)argv);
 	fprintf(stderr, "hax-guest: exec %s: %s\n", hv->guest, strerror(errno));
 	_exit(127);
 }
 
 /* Double fork so the guest is nobody's child of ours and survives haxd. */
 static int spawn_detached(const struct hv *hv, const struct hv_start *req,
-			  const struct sim_def *def)
+			  const struct sim_def *def, const char *incoming)
 {
 	int status;
 	pid_t child = fork();
@@ -305,7 +367,7 @@ static int spawn_detached(const struct hv *hv, const struct hv_start *req,
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 		if (fork() == 0)
-			exec_guest(hv, req, def);
+			exec_guest(hv, req, def, incoming);
 		_exit(0);
 	}
 	/* The middle child exits at once: this wait is immediate. */
@@ -325,17 +387,17 @@ static void start_settled(void *data)
 		op_finish(op, -EIO, "guest exited during start (see its console.log)");
 }
 
-static int sim_start(struct hv *hv, const struct hv_start *req, hv_done_fn done, void *opaque)
+/* The domain's directory made afresh (meta.json before the guest, so no running guest is
+ * ever without its incarnation) and the guest spawned; incoming: receive a migration. */
+static int launch(struct hv *hv, const struct hv_start *req, const struct sim_def *def,
+		  const char *incoming)
 {
-	char path[PATH_MAX], err[256];
-	struct sim_def def;
+	char path[PATH_MAX];
 	struct sim_op *op;
 	json_t *meta;
 	char *text;
 	int r;
 
-	if (sim_parse_def(req->definition, &def, err, sizeof(err)) < 0)
-		return -EINVAL;
 	/* A start not yet settled has no exec'd guest for guest_pid to see. */
 	for (op = hv->ops; op; op = op->next)
 		if (op->kind != OP_LIST && strcmp(op->name, req->name) == 0)
@@ -348,15 +410,31 @@ static int sim_start(struct hv *hv, const struct hv_start *req, hv_done_fn done,
 	remove_domain_files(hv, req->name);
 	meta = json_pack("{s:s, s:I, s:I, s:I, s:s}", "name", req->name, "incarnation",
 			 (json_int_t)req->incarnation, "memory_mib", (json_int_t)req->memory_mib,
-			 "vcpus", (json_int_t)req->vcpus, "disk", def.disk);
+			 "vcpus", (json_int_t)req->vcpus, "disk", def->disk);
 	text = json_dumps(meta, JSON_COMPACT);
 	json_decref(meta);
 	dom_path(hv, req->name, "meta.json", path, sizeof(path));
 	r = text ? write_file_atomic(path, text) : -ENOMEM;
 	free(text);
+	if (r == 0 && incoming) {
+		dom_path(hv, req->name, "incoming", path, sizeof(path));
+		r = write_file_atomic(path, "");
+	}
 	if (r < 0)
 		return r;
-	r = spawn_detached(hv, req, &def);
+	return spawn_detached(hv, req, def, incoming);
+}
+
+static int sim_start(struct hv *hv, const struct hv_start *req, hv_done_fn done, void *opaque)
+{
+	char err[256];
+	struct sim_def def;
+	struct sim_op *op;
+	int r;
+
+	if (sim_parse_def(req->definition, &def, err, sizeof(err)) < 0)
+		return -EINVAL;
+	r = launch(hv, req, &def, NULL);
 	if (r < 0)
 		return r;
 	op = op_new(hv, OP_START, req->name, done, opaque);
@@ -433,6 +511,174 @@ static int sim_pause(struct hv *hv, const char *name, bool paused)
 	return kill(pid, paused ? SIGSTOP : SIGCONT) < 0 ? -errno : 0;
 }
 
+/* ---- migration: the guests copy themselves (agent/guest_migrate.h); the driver
+ * starts the receiver, signals the sender and watches their control files ---- */
+
+static int read_dom_file(const struct hv *hv, const char *name, const char *file, char *buf,
+			 size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	dom_path(hv, name, file, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return (int)n;
+}
+
+static void prepare_poll(void *data)
+{
+	struct sim_op *op = data;
+	char port[32];
+	uint64_t now = hax_now_mono_ns();
+
+	op->timer = 0;
+	if (read_dom_file(op->hv, op->name, "incoming-port", port, sizeof(port)) > 0) {
+		snprintf(op->uri + strlen(op->uri), sizeof(op->uri) - strlen(op->uri), ":%s", port);
+		op_finish(op, 0, op->uri);
+		return;
+	}
+	/* The pid file appears a moment after the spawn; a receiver gone after that died. */
+	if (now >= op->deadline_ns || (op->killed && guest_pid(op->hv, op->name) <= 0)) {
+		pid_t pid = guest_pid(op->hv, op->name);
+
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		op_finish(op, -EIO, "the receiving guest did not get ready (see its console.log)");
+		return;
+	}
+	op->killed = op->killed || guest_pid(op->hv, op->name) > 0;
+	if (op_arm(op, 20, prepare_poll) < 0)
+		op_finish(op, -ENOMEM, "cannot arm timer");
+}
+
+static int sim_migrate_prepare(struct hv *hv, const struct hv_migrate_in *req, hv_done_fn done,
+			       void *opaque)
+{
+	struct hv_start start = {.name = req->name, .definition = req->definition,
+				 .incarnation = req->incarnation, .memory_mib = req->memory_mib,
+				 .vcpus = req->vcpus};
+	struct sim_def def;
+	struct sim_op *op;
+	char err[256];
+	int r;
+
+	if (!req->listen_addr || !*req->listen_addr ||
+	    sim_parse_def(req->definition, &def, err, sizeof(err)) < 0)
+		return -EINVAL;
+	r = launch(hv, &start, &def, req->listen_addr);
+	if (r < 0)
+		return r;
+	op = op_new(hv, OP_MIG_IN, req->name, done, opaque);
+	snprintf(op->uri, sizeof(op->uri), "tcp:%s", req->listen_addr);
+	op->deadline_ns = hax_now_mono_ns() + 10000 * 1000000ull;
+	r = op_arm(op, 20, prepare_poll);
+	if (r < 0)
+		op_free(op);
+	return r;
+}
+
+static void report_progress(struct sim_op *op)
+{
+	char line[128], phase[32];
+	unsigned long long done = 0, total = 0;
+	struct hv_migrate_progress p = {.phase = phase, .percent = -1, .downtime_ms = -1};
+
+	if (read_dom_file(op->hv, op->name, "migrate-progress", line, sizeof(line)) <= 0 ||
+	    strcmp(line, op->last_progress) == 0 ||
+	    sscanf(line, "%31s %llu %llu", phase, &done, &total) != 3)
+		return;
+	hax_strlcpy(op->last_progress, line, sizeof(op->last_progress));
+	p.bytes_done = done;
+	p.bytes_total = total;
+	if (total)
+		p.percent = (int)(done * 100 / total);
+	if (op->progress)
+		op->progress(op->opaque, &p);
+}
+
+static void send_poll(void *data)
+{
+	struct sim_op *op = data;
+	char res[300];
+	pid_t pid = guest_pid(op->hv, op->name);
+
+	op->timer = 0;
+	report_progress(op);
+	if (read_dom_file(op->hv, op->name, "migrate-result", res, sizeof(res)) > 0) {
+		if (strncmp(res, "failed: ", 8) == 0) {
+			char path[PATH_MAX];
+
+			dom_path(op->hv, op->name, "migrate-result", path, sizeof(path));
+			unlink(path);
+			op_finish(op, -EIO, res + 8);
+			return;
+		}
+		if (pid <= 0) { /* committed, and the source copy is gone */
+			remove_domain_files(op->hv, op->name);
+			op_finish(op, 0, NULL);
+			return;
+		}
+	} else if (pid <= 0) {
+		remove_domain_files(op->hv, op->name);
+		op_finish(op, -EIO, "the guest died during its migration");
+		return;
+	}
+	if (hax_now_mono_ns() >= op->deadline_ns) {
+		op_finish(op, -EPROTO, "no outcome from the migrating guest in time");
+		return;
+	}
+	if (op_arm(op, SIM_POLL_MS, send_poll) < 0)
+		op_finish(op, -ENOMEM, "cannot arm timer");
+}
+
+static int sim_migrate_send(struct hv *hv, const struct hv_migrate_out *req,
+			    hv_progress_fn progress, hv_done_fn done, void *opaque)
+{
+	char addr[64], path[PATH_MAX], line[128];
+	unsigned port;
+	pid_t pid = guest_pid(hv, req->name);
+	struct sim_op *op;
+	int r;
+
+	if (pid <= 0)
+		return -ENOENT;
+	for (op = hv->ops; op; op = op->next)
+		if (op->kind != OP_LIST && strcmp(op->name, req->name) == 0)
+			return -EBUSY;
+	if (!req->uri || sscanf(req->uri, "tcp:%63[0-9.]:%u", addr, &port) != 2 || port == 0 ||
+	    port > 65535)
+		return -EINVAL;
+	dom_path(hv, req->name, "migrate-result", path, sizeof(path));
+	unlink(path);
+	dom_path(hv, req->name, "migrate-progress", path, sizeof(path));
+	unlink(path);
+	snprintf(line, sizeof(line), "%s %u %llu\n", addr, port,
+		 (unsigned long long)req->timeout_ms);
+	dom_path(hv, req->name, "migrate-to", path, sizeof(path));
+	r = write_file_atomic(path, line);
+	if (r < 0)
+		return r;
+	if (kill(pid, SIGUSR1) < 0)
+		return -errno;
+	op = op_new(hv, OP_MIG_OUT, req->name, done, opaque);
+	op->progress = progress;
+	/* The guest bounds the transfer itself; this only catches a guest that hangs. */
+	op->deadline_ns = hax_now_mono_ns() + (req->timeout_ms + 30000) * 1000000ull;
+	r = op_arm(op, SIM_POLL_MS, send_poll);
+	if (r < 0)
+		op_free(op);
+	return r;
+}
+
 static size_t scan_guests(struct hv *hv, struct hv_domain_info **out)
 {
 	struct hv_domain_info *doms = NULL;
@@ -452,6 +698,16 @@ static size_t scan_guests(struct hv *hv, struct hv_domain_info **out)
 		memset(&doms[n], 0, sizeof(doms[n]));
 		hax_strlcpy(doms[n].name, de->d_name, sizeof(doms[n].name));
 		doms[n].state = HV_RUNNING;
+		{
+			char res[16], path[PATH_MAX];
+
+			dom_path(hv, de->d_name, "incoming", path, sizeof(path));
+			if (access(path, F_OK) == 0)
+				doms[n].state = HV_INCOMING;
+			else if (read_dom_file(hv, de->d_name, "migrate-result", res, sizeof(res)) > 0 &&
+				 strcmp(res, "done") == 0)
+				doms[n].state = HV_MIGRATED;
+		}
 		doms[n].incarnation = json_integer_value(json_object_get(meta, "incarnation"));
 		doms[n].memory_mib = json_integer_value(json_object_get(meta, "memory_mib"));
 		doms[n].vcpus = json_integer_value(json_object_get(meta, "vcpus"));
@@ -580,4 +836,7 @@ const struct hv_ops hv_sim_ops = {
 	.stop = sim_stop,
 	.destroy = sim_destroy,
 	.pause = sim_pause,
+	.live_migration = false,
+	.migrate_prepare = sim_migrate_prepare,
+	.migrate_send = sim_migrate_send,
 };

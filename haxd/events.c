@@ -62,12 +62,18 @@ static void domain_events(const struct hax_domain *o, const struct hax_domain *n
 	}
 	if (o->enabled != n->enabled)
 		event_emit(n->enabled ? "+enabled" : "-enabled", "%s", n->name);
-	if (o->state == n->state && strcmp(o->host, n->host) == 0)
+	if (o->state == n->state && strcmp(o->host, n->host) == 0 &&
+	    strcmp(o->target, n->target) == 0)
 		return;
+	if (o->state == DOM_MIGRATING && n->state == DOM_RUNNING && strcmp(o->host, n->host)) {
+		event_emit("+migrated", "%s from %s to %s incarnation %llu", n->name, o->host,
+			   n->host, (unsigned long long)n->incarnation);
+		return;
+	}
 	snprintf(name, sizeof(name), "+%s", dom_state_name(n->state));
-	event_emit(name, "%s%s%s incarnation %llu%s%s", n->name, n->host[0] ? " on " : "",
-		   n->host, (unsigned long long)n->incarnation, n->reason[0] ? ": " : "",
-		   n->reason);
+	event_emit(name, "%s%s%s%s%s incarnation %llu%s%s", n->name, n->host[0] ? " on " : "",
+		   n->host, n->target[0] ? " to " : "", n->target,
+		   (unsigned long long)n->incarnation, n->reason[0] ? ": " : "", n->reason);
 }
 
 static void host_events(const struct hax_host *o, const struct hax_host *n)
@@ -80,6 +86,8 @@ static void host_events(const struct hax_host *o, const struct hax_host *n)
 	}
 	if (o && o->maintenance != n->maintenance)
 		event_emit(n->maintenance ? "+maintenance" : "-maintenance", "host %s", n->name);
+	if (o && o->evacuating != n->evacuating)
+		event_emit(n->evacuating ? "+evacuating" : "-evacuating", "host %s", n->name);
 }
 
 /* Fence records appended since old: each failure is an event of its own. */

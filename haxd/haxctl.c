@@ -10,13 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "haxd/haxctl.h"
 #include "haxd/ipc_client.h"
 #include "haxd/proto.h"
 #include "haxd/state.h"
 #include "haxd/util.h"
-
-#define EXIT_FAIL 1
-#define EXIT_USAGE 2
 
 static const char main_usage[] =
 	"Usage: haxctl [--version] [--help] COMMAND [ARGS]\n"
@@ -36,11 +34,17 @@ static const char main_usage[] =
 	"  fence HOST                            fence HOST now, through its fence levels\n"
 	"  fence-ack HOST --yes-i-checked-it-is-off\n"
 	"                                        confirm by hand that HOST is off (its\n"
-	"                                        domains may then start elsewhere)\n\n"
+	"                                        domains may then start elsewhere)\n"
+	"  migrate DOMAIN HOST [--wait]          move a running domain to HOST\n"
+	"  evacuate HOST [--wait] [--concurrency N] [--dry-run]\n"
+	"                                        maintenance on, then migrate every domain\n"
+	"                                        off HOST, at most N at once\n"
+	"  evacuate --abort HOST                 start no further migrations off HOST\n"
+	"  maintenance HOST on|off               keep new domains off HOST, or let them back\n\n"
 	"The IPC service is \"haxd\" unless $HAX_IPC names another.\n"
 	"Exit status: 0 success, 1 haxd refused or is unreachable, 2 usage error.\n";
 
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "haxctl: ");
 	fprintf(stderr, fmt, arg);
@@ -49,7 +53,7 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 /* Send a request; print the error line and return 1 on failure. */
-static int call(json_t *req, json_t **reply)
+int call(json_t *req, json_t **reply)
 {
 	char err[512];
 	int r = hax_ipc_call(req, HAX_IPC_TIMEOUT_MS, reply, err, sizeof(err));
@@ -68,14 +72,14 @@ static int call(json_t *req, json_t **reply)
 	return 0;
 }
 
-static const char *jstr(const json_t *o, const char *k)
+const char *jstr(const json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
 
 	return s && *s ? s : "-";
 }
 
-static long long jint(const json_t *o, const char *k)
+long long jint(const json_t *o, const char *k)
 {
 	return json_integer_value(json_object_get(o, k));
 }
@@ -136,7 +140,7 @@ static void print_hosts(const json_t *hosts)
 	}
 }
 
-static void print_json(const json_t *j)
+void print_json(const json_t *j)
 {
 	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
@@ -506,5 +510,11 @@ int main(int argc, char **argv)
 		return cmd_reload(argc - 2);
 	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)
 		return cmd_fence(argc - 2, argv + 2, strcmp(cmd, "fence-ack") == 0);
+	if (strcmp(cmd, "migrate") == 0)
+		return cmd_migrate(argc - 2, argv + 2);
+	if (strcmp(cmd, "evacuate") == 0)
+		return cmd_evacuate(argc - 2, argv + 2);
+	if (strcmp(cmd, "maintenance") == 0)
+		return cmd_maintenance(argc - 2, argv + 2);
 	return usage_error("unknown command \"%s\"", cmd);
 }

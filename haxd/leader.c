@@ -76,9 +76,19 @@ struct avoid {
 	char host[HAX_NAME_MAX];
 };
 
+/* Failed migrations of a domain since its last success: retries are bounded. */
+struct migfail {
+	char dom[HAX_NAME_MAX];
+	uint32_t n;
+};
+
+#define MIGRATE_RETRIES 3
+
 struct leader {
 	size_t navoid;
 	struct avoid *avoid;
+	size_t nmigfail;
+	struct migfail *migfail;
 	const struct hax_conf *conf;
 	struct leader_ops ops;
 	size_t nhosts;
@@ -126,6 +136,11 @@ static void fence_cancel_all(struct leader *l, struct lhost *h);
 static void fence_tick(struct leader *l);
 static bool settling(struct leader *l, const struct hax_domain *d);
 static json_t *req_fence(struct leader *l, const json_t *req, bool ack);
+static void migrate_in_done(struct leader *l, const struct hax_domain *d, const char *host,
+			    bool ok, const char *error, const json_t *res);
+static void migrate_out_done(struct leader *l, const struct hax_domain *d, bool ok,
+			     const char *error);
+static void evacuate_tick(struct leader *l);
 
 void leader_free(struct leader *l)
 {
@@ -139,6 +154,7 @@ void leader_free(struct leader *l)
 	}
 	free(l->pend);
 	free(l->avoid);
+	free(l->migfail);
 	free(l);
 }
 
@@ -157,6 +173,22 @@ void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool
 	if (h->member != member) {
 		json_decref(h->inv);
 		h->inv = NULL;
+	}
+	/* A host that left answers nothing more: its operations are forgotten now rather
+	 * than at their deadline, so that recovery (after the fence) is not held up. */
+	if (h->member && !member) {
+		size_t i = 0;
+
+		while (i < l->npend) {
+			if (strcmp(l->pend[i].host, host) == 0 &&
+			    strcmp(l->pend[i].cmd, "settle") != 0) {
+				hax_log(LOG_NOTICE, "leader: %s left: forgetting its %s %s", host,
+					l->pend[i].cmd, l->pend[i].name);
+				l->pend[i] = l->pend[--l->npend];
+				continue;
+			}
+			i++;
+		}
 	}
 	h->member = member;
 	h->alive = alive || member;
@@ -253,6 +285,9 @@ static void expire_pending(struct leader *l)
 struct sighting {
 	struct lhost *host;
 	uint64_t incarnation;
+	bool running;            /* the hypervisor says running (not paused, crashed...) */
+	bool leftover;           /* an incoming copy not committed, or one migrated away */
+	bool incoming;
 };
 
 static size_t where_running(struct leader *l, const char *name, struct sighting *out,
@@ -273,8 +308,13 @@ static size_t where_running(struct leader *l, const char *name, struct sighting 
 
 			if (n == max || !json_equal(json_object_get(d, "name"), json_string(name)))
 				continue;
+			const char *st = json_string_value(json_object_get(d, "state")) ?: "";
+
 			out[n].host = &l->hosts[i];
 			out[n].incarnation = json_integer_value(json_object_get(d, "incarnation"));
+			out[n].running = strcmp(st, "running") == 0;
+			out[n].incoming = strcmp(st, "incoming") == 0;
+			out[n].leftover = out[n].incoming || strcmp(st, "migrated") == 0;
 			n++;
 		}
 	}
@@ -380,8 +420,11 @@ static void resolve_double_run(struct leader *l, const struct hax_domain *d,
 {
 	size_t i, keep = 0;
 
+	/* Keep what the hypervisor says is running (a paused twin of a live migration is
+	 * the leftover), then the newest incarnation. */
 	for (i = 1; i < n; i++)
-		if (s[i].incarnation > s[keep].incarnation)
+		if (s[i].running > s[keep].running ||
+		    (s[i].running == s[keep].running && s[i].incarnation > s[keep].incarnation))
 			keep = i;
 	for (i = 0; i < n; i++) {
 		if (i == keep)
@@ -402,16 +445,46 @@ static void adopt_running(struct leader *l, const struct hax_domain *d, const st
 	json_t *c;
 
 	if (d->state == DOM_RUNNING && strcmp(d->host, s->host->name) == 0 &&
-	    d->incarnation == s->incarnation)
+	    d->incarnation == s->incarnation && !d->target[0])
 		return;
 	c = change_domain_set(d->name);
 	json_object_set_new(c, "state", json_string("running"));
 	json_object_set_new(c, "host", json_string(s->host->name));
+	json_object_set_new(c, "target", json_string(""));
+	json_object_set_new(c, "target_incarnation", json_integer(0));
 	json_object_set_new(c, "reason", json_string(""));
 	/* Incarnations never go backwards in the state; an older copy keeps the newer number. */
 	if (s->incarnation >= d->incarnation)
 		json_object_set_new(c, "incarnation", json_integer((json_int_t)s->incarnation));
 	propose(l, c);
+}
+
+/* With no operation in flight for the domain anywhere, an incoming copy that was never
+ * committed and a copy migrated away are leftovers: destroyed, one at a time. The rest
+ * of the sightings (compacted in place) are what decide() reasons about. */
+static bool destroy_leftovers(struct leader *l, const struct hax_domain *d,
+			      struct sighting *s, size_t *n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (!s[i].leftover) {
+			s[k++] = s[i];
+			continue;
+		}
+		hax_log(LOG_NOTICE, "leader: %s: destroying the leftover of a migration on %s (if still %s)",
+			d->name, s[i].host->name, s[i].incoming ? "incoming" : "migrated");
+		/* Only if the agent still sees it so: our inventory of an incoming copy may
+		 * predate the commit that made it the live one. */
+		command(l, s[i].host->name, d->name,
+			json_pack("{s:s, s:s, s:I, s:s}", "op", "destroy", "name", d->name,
+				  "incarnation", (json_int_t)s[i].incarnation, "if_state",
+				  s[i].incoming ? "incoming" : "migrated"),
+			s[i].incarnation, l->conf->cluster.stop_timeout_ms);
+		return true;
+	}
+	*n = k;
+	return false;
 }
 
 static void decide_disabled(struct leader *l, const struct hax_domain *d, struct sighting *s,
@@ -439,6 +512,8 @@ static bool decide(struct leader *l, const struct hax_domain *d)
 	if (settling(l, d) || busy_anywhere(l, d->name))
 		return false;
 	n = where_running(l, d->name, s, HAX_ARRAY_SIZE(s));
+	if (destroy_leftovers(l, d, s, &n))
+		return false;
 	if (n > 1) {
 		resolve_double_run(l, d, s, n);
 		return false;
@@ -470,6 +545,8 @@ static void start_on(struct leader *l, const struct hax_domain *d, const char *h
 
 	json_object_set_new(c, "state", json_string("starting"));
 	json_object_set_new(c, "host", json_string(host));
+	json_object_set_new(c, "target", json_string(""));
+	json_object_set_new(c, "target_incarnation", json_integer(0));
 	json_object_set_new(c, "incarnation", json_integer((json_int_t)inc));
 	json_object_set_new(c, "reason", json_string(""));
 	propose(l, c);
@@ -620,6 +697,7 @@ void leader_tick(struct leader *l)
 	if (cur(l)->ndomains == j)
 		place(l, wanted);
 	free(wanted);
+	evacuate_tick(l);
 }
 
 /* ---- answers from agents ---- */
@@ -706,10 +784,15 @@ void leader_on_result(struct leader *l, const json_t *res)
 	} else if (strcmp(cmd, "start") == 0) {
 		avoid_add(l, d->name, host);
 		start_failed(l, d, host, error ? error : "unknown error");
+	} else if (strcmp(cmd, "migrate-in") == 0) {
+		migrate_in_done(l, d, host, ok, error ? error : "unknown error", res);
+	} else if (strcmp(cmd, "migrate-out") == 0) {
+		migrate_out_done(l, d, ok, error ? error : "unknown error");
 	} else if (strcmp(cmd, "stop") == 0 && ok) {
 		set_domain(l, d, d->enabled ? DOM_STOPPED : DOM_DISABLED, "", "");
 	} else if (!ok) {
-		hax_log(LOG_WARNING, "leader: %s %s on %s failed: %s; will retry", cmd, name, host,
+		hax_log(strncmp(error ?: "", "left alone", 10) == 0 ? LOG_INFO : LOG_WARNING,
+			"leader: %s %s on %s failed: %s; will retry", cmd, name, host,
 			error ? error : "?");
 	}
 }
@@ -727,6 +810,426 @@ static json_t *reply_error(const char *fmt, const char *arg)
 static json_t *reply_ok(void)
 {
 	return json_pack("{s:b}", "ok", 1);
+}
+
+/* ---- migration and evacuation ---- */
+
+static struct migfail *migfail(struct leader *l, const char *dom, bool add)
+{
+	size_t i;
+
+	for (i = 0; i < l->nmigfail; i++)
+		if (strcmp(l->migfail[i].dom, dom) == 0)
+			return &l->migfail[i];
+	if (!add)
+		return NULL;
+	l->migfail = hax_xrealloc(l->migfail, (l->nmigfail + 1) * sizeof(*l->migfail));
+	memset(&l->migfail[l->nmigfail], 0, sizeof(*l->migfail));
+	hax_strlcpy(l->migfail[l->nmigfail].dom, dom, HAX_NAME_MAX);
+	return &l->migfail[l->nmigfail++];
+}
+
+static uint32_t migfail_count(struct leader *l, const char *dom)
+{
+	const struct migfail *m = migfail(l, dom, false);
+
+	return m ? m->n : 0;
+}
+
+static uint64_t new_incarnation(struct leader *l)
+{
+	if (l->next_inc <= cur(l)->last_incarnation)
+		l->next_inc = cur(l)->last_incarnation + 1;
+	return l->next_inc++;
+}
+
+static const char *host_addr(const struct leader *l, const char *host)
+{
+	const struct conf_host *ch = conf_host_by_name(l->conf, host);
+
+	return ch && ch->address[0] ? ch->address : NULL;
+}
+
+/* The intent first (state migrating, the target's incarnation recorded so that it is
+ * never handed out twice), then the target is asked to get ready; the source is told to
+ * send once the target answers (leader_on_result). */
+static int start_migration(struct leader *l, const struct hax_domain *d, const char *target,
+			   char *err, size_t errlen)
+{
+	const char *addr = host_addr(l, target);
+	uint64_t inc;
+	json_t *c;
+
+	if (!addr) {
+		snprintf(err, errlen, "host %s has no address in haxd.conf: nothing to migrate to",
+			 target);
+		return -EINVAL;
+	}
+	inc = l->ops.migrate_live ? d->incarnation : new_incarnation(l);
+	c = change_domain_set(d->name);
+	json_object_set_new(c, "state", json_string("migrating"));
+	json_object_set_new(c, "target", json_string(target));
+	json_object_set_new(c, "target_incarnation", json_integer((json_int_t)inc));
+	json_object_set_new(c, "reason", json_string(""));
+	propose(l, c);
+	hax_log(LOG_NOTICE, "leader: migrating %s from %s to %s (incarnation %llu there)", d->name,
+		d->host, target, (unsigned long long)inc);
+	command(l, target, d->name,
+		json_pack("{s:s, s:{s:s, s:s, s:I, s:I}, s:I, s:s, s:s}", "op", "migrate-in",
+			  "domain", "name", d->name, "definition", d->definition, "memory_mib",
+			  (json_int_t)d->memory_mib, "vcpus", (json_int_t)d->vcpus, "incarnation",
+			  (json_int_t)inc, "source", d->host, "listen_addr", addr),
+		inc, l->conf->cluster.start_timeout_ms);
+	return 0;
+}
+
+/* The domain is still where it was (the drivers resume the source on failure; if it is
+ * gone after all, the next inventories say so and it is restarted like any other). */
+static void migration_failed(struct leader *l, const struct hax_domain *d, const char *target,
+			     const char *error)
+{
+	char why[STATE_REASON_MAX];
+	json_t *c = change_domain_set(d->name);
+
+	avoid_add(l, d->name, target);
+	migfail(l, d->name, true)->n++;
+	snprintf(why, sizeof(why), "migration to %s failed: %s", target, error);
+	hax_log(LOG_WARNING, "leader: %s: %s", d->name, why);
+	json_object_set_new(c, "state", json_string("running"));
+	json_object_set_new(c, "target", json_string(""));
+	json_object_set_new(c, "target_incarnation", json_integer(0));
+	json_object_set_new(c, "reason", json_string(why));
+	propose(l, c);
+}
+
+static void migrate_in_done(struct leader *l, const struct hax_domain *d, const char *host,
+			    bool ok, const char *error, const json_t *res)
+{
+	const char *uri = json_string_value(json_object_get(res, "uri"));
+
+	if (d->state != DOM_MIGRATING || strcmp(d->target, host) != 0)
+		return; /* the incoming copy is a leftover now; decide() destroys it */
+	if (!ok || !uri) {
+		migration_failed(l, d, host, ok ? "the target gave no address" : error);
+		return;
+	}
+	command(l, d->host, d->name,
+		json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:I}", "op", "migrate-out", "name",
+			  d->name, "incarnation", (json_int_t)d->target_incarnation, "target",
+			  host, "target_addr", host_addr(l, host) ?: "", "uri", uri, "timeout_ms",
+			  (json_int_t)l->conf->cluster.migrate_timeout_ms),
+		d->target_incarnation, l->conf->cluster.migrate_timeout_ms);
+}
+
+static void migrate_out_done(struct leader *l, const struct hax_domain *d, bool ok,
+			     const char *error)
+{
+	json_t *c;
+	struct migfail *m;
+
+	if (d->state != DOM_MIGRATING || !d->target[0])
+		return;
+	if (!ok) {
+		migration_failed(l, d, d->target, error);
+		return;
+	}
+	avoid_clear(l, d->name);
+	m = migfail(l, d->name, false);
+	if (m)
+		m->n = 0;
+	c = change_domain_set(d->name);
+	json_object_set_new(c, "state", json_string("running"));
+	json_object_set_new(c, "host", json_string(d->target));
+	json_object_set_new(c, "target", json_string(""));
+	json_object_set_new(c, "incarnation", json_integer((json_int_t)d->target_incarnation));
+	json_object_set_new(c, "target_incarnation", json_integer(0));
+	json_object_set_new(c, "reason", json_string(""));
+	propose(l, c);
+}
+
+/* The evacuation plan of host index h: wanted[j] (domains to move now), where[j] and
+ * reason[j] as policy_plan gives them. Domains moved already, busy or out of retries are
+ * not wanted. Returns how many domains still hold the host. */
+static size_t evac_plan(struct leader *l, const struct hax_state *snap, size_t h, bool *wanted,
+			int *where, char (*reason)[STATE_REASON_MAX])
+{
+	size_t nh = snap->nhosts, nd = snap->ndomains, i, j, left = 0;
+	bool *host_ok = hax_xcalloc(nh, sizeof(*host_ok));
+	bool *avoid = hax_xcalloc(nd * nh > 0 ? nd * nh : 1, sizeof(*avoid));
+
+	for (i = 0; i < nh; i++)
+		host_ok[i] = i != h && snap->hosts[i].state == HOST_ONLINE &&
+			     leader_host_reported(l, snap->hosts[i].name);
+	for (j = 0; j < nd; j++) {
+		const struct hax_domain *d = &snap->domains[j];
+
+		if (!policy_dom_holds_host(d) || strcmp(d->host, snap->hosts[h].name) != 0)
+			continue;
+		left++;
+		wanted[j] = d->state == DOM_RUNNING && d->enabled && !pending(l, d->name) &&
+			    !busy_anywhere(l, d->name) && migfail_count(l, d->name) < MIGRATE_RETRIES;
+		for (i = 0; i < nh; i++)
+			avoid[j * nh + i] = avoided(l, d->name, snap->hosts[i].name);
+	}
+	policy_plan_avoiding(snap, host_ok, wanted, avoid, where, reason);
+	free(avoid);
+	free(host_ok);
+	return left;
+}
+
+static size_t host_index(const struct hax_state *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (strcmp(s->hosts[i].name, name) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+struct mig_load {
+	uint32_t total;          /* migrations under way in the cluster */
+	uint32_t *host;          /* per host index, as source or target */
+};
+
+static void evacuate_host(struct leader *l, size_t h, struct mig_load *ml)
+{
+	struct hax_state *snap = state_clone(cur(l));
+	size_t nd = snap->ndomains, j, left, moving = 0, started = 0;
+	bool *wanted = hax_xcalloc(nd ? nd : 1, sizeof(*wanted));
+	int *where = hax_xcalloc(nd ? nd : 1, sizeof(*where));
+	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(nd ? nd : 1, sizeof(*reason));
+	const struct hax_host *hh = &snap->hosts[h];
+	uint32_t bound = hh->evacuate_concurrency ? hh->evacuate_concurrency
+						  : l->conf->cluster.migrate_host_concurrency;
+	char err[STATE_REASON_MAX], why[STATE_REASON_MAX];
+
+	left = evac_plan(l, snap, h, wanted, where, reason);
+	for (j = 0; j < nd; j++) {
+		const struct hax_domain *d = &snap->domains[j];
+
+		if (policy_dom_holds_host(d) && strcmp(d->host, hh->name) == 0 && !wanted[j] &&
+		    (d->state != DOM_RUNNING || pending(l, d->name) || busy_anywhere(l, d->name)))
+			moving++; /* under way or in transition: not stuck yet */
+		if (!wanted[j])
+			continue;
+		if (where[j] < 0) {
+			snprintf(why, sizeof(why), "cannot evacuate: %s", reason[j]);
+			set_domain(l, d, DOM_RUNNING, NULL, why);
+			continue;
+		}
+		if (ml->total >= l->conf->cluster.migrate_concurrency ||
+		    ml->host[h] >= bound ||
+		    ml->host[where[j]] >= l->conf->cluster.migrate_host_concurrency) {
+			moving++;
+			continue;
+		}
+		if (start_migration(l, d, snap->hosts[where[j]].name, err, sizeof(err)) < 0) {
+			set_domain(l, d, DOM_RUNNING, NULL, err);
+			continue;
+		}
+		ml->total++;
+		ml->host[h]++;
+		ml->host[where[j]]++;
+		started++;
+	}
+	if (left == 0 || (moving == 0 && started == 0)) {
+		json_t *c = change_host_set(hh->name, hh->nodeid);
+
+		if (left == 0)
+			hax_log(LOG_NOTICE, "leader: evacuation of %s complete", hh->name);
+		else
+			hax_log(LOG_WARNING, "leader: evacuation of %s incomplete: %zu domain(s) cannot move (see their reasons)",
+				hh->name, left);
+		json_object_set_new(c, "evacuating", json_false());
+		propose(l, c);
+	}
+	free(reason);
+	free(where);
+	free(wanted);
+	state_free(snap);
+}
+
+/* Start what the evacuations allow now, within the cluster's and the hosts' bounds. */
+static void evacuate_tick(struct leader *l)
+{
+	const struct hax_state *s = cur(l);
+	struct mig_load ml = {.host = hax_xcalloc(s->nhosts ? s->nhosts : 1, sizeof(uint32_t))};
+	size_t i, nh = s->nhosts;
+	char (*names)[HAX_NAME_MAX] = hax_xcalloc(nh ? nh : 1, HAX_NAME_MAX);
+
+	for (i = 0; i < s->ndomains; i++) {
+		const struct hax_domain *d = &s->domains[i];
+		size_t a, b;
+
+		if (d->state != DOM_MIGRATING)
+			continue;
+		ml.total++;
+		a = host_index(s, d->host);
+		b = host_index(s, d->target);
+		if (a < nh)
+			ml.host[a]++;
+		if (b < nh)
+			ml.host[b]++;
+	}
+	/* Proposals may change the state under us: walk a copy of the host names. */
+	for (i = 0; i < nh; i++)
+		hax_strlcpy(names[i], s->hosts[i].evacuating && s->hosts[i].state == HOST_ONLINE
+					      ? s->hosts[i].name : "", HAX_NAME_MAX);
+	for (i = 0; i < nh; i++) {
+		size_t h = names[i][0] ? host_index(cur(l), names[i]) : SIZE_MAX;
+
+		if (h < cur(l)->nhosts && cur(l)->nhosts == nh)
+			evacuate_host(l, h, &ml);
+	}
+	free(names);
+	free(ml.host);
+}
+
+static json_t *plan_json(struct leader *l, size_t h, bool *fits)
+{
+	struct hax_state *snap = state_clone(cur(l));
+	size_t nd = snap->ndomains, j;
+	bool *wanted = hax_xcalloc(nd ? nd : 1, sizeof(*wanted));
+	int *where = hax_xcalloc(nd ? nd : 1, sizeof(*where));
+	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(nd ? nd : 1, sizeof(*reason));
+	json_t *plan = json_array();
+
+	evac_plan(l, snap, h, wanted, where, reason);
+	*fits = true;
+	for (j = 0; j < nd; j++) {
+		const struct hax_domain *d = &snap->domains[j];
+
+		if (!policy_dom_holds_host(d) || strcmp(d->host, snap->hosts[h].name) != 0)
+			continue;
+		if (!wanted[j] && d->state == DOM_MIGRATING) {
+			json_array_append_new(plan, json_pack("{s:s, s:s, s:s}", "domain", d->name,
+							      "target", d->target, "reason",
+							      "migrating now"));
+			continue;
+		}
+		if (!wanted[j])
+			snprintf(reason[j], STATE_REASON_MAX, "%s",
+				 migfail_count(l, d->name) >= MIGRATE_RETRIES ? "migration failed too often"
+									       : "busy (not running, or an operation is under way)");
+		*fits = *fits && wanted[j] && where[j] >= 0;
+		json_array_append_new(plan, json_pack("{s:s, s:o, s:s}", "domain", d->name, "target",
+						      wanted[j] && where[j] >= 0
+							  ? json_string(snap->hosts[where[j]].name)
+							  : json_null(),
+						      "reason", wanted[j] && where[j] >= 0 ? "" : reason[j]));
+	}
+	free(reason);
+	free(where);
+	free(wanted);
+	state_free(snap);
+	return plan;
+}
+
+static json_t *req_maintenance(struct leader *l, const json_t *req)
+{
+	const char *name = json_string_value(json_object_get(req, "host"));
+	const struct hax_host *h = name ? state_host(cur(l), name) : NULL;
+	bool on = json_is_true(json_object_get(req, "on"));
+	json_t *c;
+
+	if (!h)
+		return reply_error("no such host: %s", name ? name : "(none)");
+	if (!json_is_boolean(json_object_get(req, "on")))
+		return reply_error("maintenance %s: on or off?", name);
+	c = change_host_set(h->name, h->nodeid);
+	json_object_set_new(c, "maintenance", json_boolean(on));
+	if (!on)
+		json_object_set_new(c, "evacuating", json_false());
+	propose(l, c);
+	return reply_ok();
+}
+
+static json_t *req_evacuate(struct leader *l, const json_t *req)
+{
+	const char *name = json_string_value(json_object_get(req, "host"));
+	const struct hax_host *h = name ? state_host(cur(l), name) : NULL;
+	json_int_t conc = json_integer_value(json_object_get(req, "concurrency"));
+	bool fits;
+	json_t *c, *reply, *plan;
+
+	if (!h)
+		return reply_error("no such host: %s", name ? name : "(none)");
+	if (conc < 0 || conc > 64)
+		return reply_error("evacuate %s: concurrency must be 1..64", name);
+	if (json_is_true(json_object_get(req, "abort"))) {
+		if (!h->evacuating)
+			return reply_error("no evacuation of %s is under way", name);
+		c = change_host_set(h->name, h->nodeid);
+		json_object_set_new(c, "evacuating", json_false());
+		propose(l, c);
+		hax_log(LOG_NOTICE, "leader: evacuation of %s aborted by the operator", name);
+		return reply_ok();
+	}
+	plan = plan_json(l, host_index(cur(l), name), &fits);
+	reply = json_pack("{s:b, s:o, s:b}", "ok", 1, "plan", plan, "fits", fits);
+	if (json_is_true(json_object_get(req, "dry_run")))
+		return reply;
+	if (h->state != HOST_ONLINE) {
+		json_decref(reply);
+		return reply_error("%s is not online: nothing to evacuate from it", name);
+	}
+	c = change_host_set(h->name, h->nodeid);
+	json_object_set_new(c, "maintenance", json_true());
+	json_object_set_new(c, "evacuating", json_true());
+	json_object_set_new(c, "evacuate_concurrency", json_integer(conc));
+	propose(l, c);
+	hax_log(LOG_NOTICE, "leader: evacuating %s (concurrency %lld)", name,
+		(long long)(conc ? conc : (json_int_t)l->conf->cluster.migrate_host_concurrency));
+	return reply;
+}
+
+static json_t *req_migrate(struct leader *l, const struct hax_domain *d, const json_t *req)
+{
+	const char *target = json_string_value(json_object_get(req, "host"));
+	const struct hax_host *th = target ? state_host(cur(l), target) : NULL;
+	struct hax_state *snap;
+	char err[STATE_REASON_MAX];
+	size_t nd, j;
+	bool *wanted, *host_ok;
+	int *where;
+	char (*reason)[STATE_REASON_MAX];
+	json_t *reply = NULL;
+
+	if (!th)
+		return reply_error("no such host: %s", target ? target : "(none)");
+	if (d->state != DOM_RUNNING || !d->enabled || pending(l, d->name) ||
+	    busy_anywhere(l, d->name))
+		return reply_error("domain %s is not running, or an operation on it is under way",
+				   d->name);
+	if (strcmp(d->host, target) == 0)
+		return reply_error("domain %s already runs on that host", d->name);
+	if (th->state != HOST_ONLINE || !leader_host_reported(l, target) || th->maintenance)
+		return reply_error("host %s is not online, not reporting, or in maintenance", target);
+	if (!l->ops.migrate_live && !host_addr(l, target))
+		return reply_error("host %s has no address in haxd.conf", target);
+	/* The target must have the room, as for any placement. */
+	snap = state_clone(cur(l));
+	nd = snap->ndomains;
+	wanted = hax_xcalloc(nd, sizeof(*wanted));
+	host_ok = hax_xcalloc(snap->nhosts, sizeof(*host_ok));
+	where = hax_xcalloc(nd, sizeof(*where));
+	reason = hax_xcalloc(nd, sizeof(*reason));
+	host_ok[host_index(snap, target)] = true;
+	for (j = 0; j < nd; j++)
+		wanted[j] = strcmp(snap->domains[j].name, d->name) == 0;
+	policy_plan(snap, host_ok, wanted, where, reason);
+	for (j = 0; j < nd && !reply; j++)
+		if (wanted[j] && where[j] < 0)
+			reply = reply_error("it does not fit: %s", reason[j]);
+	if (!reply && start_migration(l, d, target, err, sizeof(err)) < 0)
+		reply = reply_error("%s", err);
+	free(reason);
+	free(where);
+	free(host_ok);
+	free(wanted);
+	state_free(snap);
+	return reply ? reply : reply_ok();
 }
 
 static json_t *req_add(struct leader *l, const json_t *req)
@@ -800,6 +1303,10 @@ json_t *leader_request(struct leader *l, const json_t *req)
 		return req_add(l, req);
 	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)
 		return req_fence(l, req, strcmp(cmd, "fence-ack") == 0);
+	if (strcmp(cmd, "maintenance") == 0)
+		return req_maintenance(l, req);
+	if (strcmp(cmd, "evacuate") == 0)
+		return req_evacuate(l, req);
 	if (!name)
 		return reply_error("%s: a domain name is required", cmd);
 	d = state_domain(cur(l), name);
@@ -811,6 +1318,8 @@ json_t *leader_request(struct leader *l, const json_t *req)
 		return req_enable(l, d, true);
 	if (strcmp(cmd, "domain-disable") == 0)
 		return req_enable(l, d, false);
+	if (strcmp(cmd, "migrate") == 0)
+		return req_migrate(l, d, req);
 	return reply_error("unknown command: %s", cmd);
 }
 

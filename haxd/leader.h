@@ -33,6 +33,9 @@ struct leader_ops {
 	/* Wall and monotonic clocks, in ns (a simulator provides its own). */
 	uint64_t (*now_real)(void *opaque);
 	uint64_t (*now_mono)(void *opaque);
+	/* The hypervisor driver migrates live (the guest keeps its incarnation) rather than
+	 * stop-and-copy (the target copy gets a new one). */
+	bool migrate_live;
 };
 
 struct leader;
@@ -54,8 +57,9 @@ void leader_on_result(struct leader *l, const json_t *res);
 void leader_tick(struct leader *l);
 
 /* An operator request ({"cmd": "domain-add"|"domain-remove"|"domain-enable"|
- * "domain-disable"|"fence"|"fence-ack", ...}); returns the reply {"ok":bool,"error":...}
- * (new reference). */
+ * "domain-disable"|"fence"|"fence-ack"|"migrate"|"evacuate"|"maintenance", ...}); returns
+ * the reply {"ok":bool,"error":...} (new reference). evacuate with "dry_run" (and every
+ * evacuate) answers "plan":[{"domain","target"|null,"reason"}] and "fits". */
 json_t *leader_request(struct leader *l, const json_t *req);
 
 /* Per-host runtime facts for status: is it a member, has it reported. */

@@ -22,7 +22,8 @@
  *   command   to:HOST, cmd:{op...}                       leader to one agent
  *   result    res:{...}                                  agent to leader
  *   request   id, origin:nodeid, req:{cmd...}            haxctl forwarded to the leader
- *   reply     id, to:nodeid, reply:{ok...}               the leader's answer */
+ *   reply     id, to:nodeid, reply:{ok...}               the leader's answer
+ *   progress  prog:{...}                                 a migration's progress, to all */
 enum msg_type {
 	MSG_HELLO,
 	MSG_CHANGE,
@@ -31,6 +32,7 @@ enum msg_type {
 	MSG_RESULT,
 	MSG_REQUEST,
 	MSG_REPLY,
+	MSG_PROGRESS,
 	MSG_TYPE_COUNT
 };
 

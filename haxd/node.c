@@ -72,6 +72,7 @@ static struct {
 	bool ready_sent;                    /* systemd told READY=1 (after the first sync) */
 	uint64_t sd_watchdog_ms, sd_last_ping_ns;
 	hax_timer_t lb_timer, tick_timer;
+	json_t *progress;                   /* {domain: last migration progress report} */
 } nd;
 
 static void deliver(uint32_t nodeid, const void *buf, size_t len);
@@ -304,7 +305,7 @@ static void ops_fence_cancel(void *opaque, void *handle)
 	free(ctx);
 }
 
-static const struct leader_ops leader_ops = {
+static struct leader_ops leader_ops = {
 	.fence = ops_fence,
 	.fence_cancel = ops_fence_cancel,
 	.state = ops_state,
@@ -330,6 +331,7 @@ static void start_leading(void)
 	json_t *epoch;
 	size_t i;
 
+	leader_ops.migrate_live = nd.driver->live_migration;
 	nd.leader = leader_new(nd.conf, &leader_ops);
 	nd.next_seq = nd.state->seq + 1;
 	for (i = 0; i < (size_t)nd.conf->nhosts; i++) {
@@ -569,6 +571,7 @@ static json_t *status_reply(void)
 		.leader = lid && host_name(lid) ? host_name(lid) : "",
 		.self = nd.self.name,
 		.mode = nd.standalone ? "standalone" : "cluster",
+		.progress = nd.progress,
 	};
 
 	return status_json(nd.state, &rt);
@@ -725,7 +728,8 @@ static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 	} else if (strcmp(cmd, "explain-failover") == 0) {
 		ipc_reply(call, explain_failover(json_string_value(json_object_get(req, "host"))));
 	} else if (strncmp(cmd, "domain-", 7) != 0 && strcmp(cmd, "fence") != 0 &&
-		   strcmp(cmd, "fence-ack") != 0) {
+		   strcmp(cmd, "fence-ack") != 0 && strcmp(cmd, "migrate") != 0 &&
+		   strcmp(cmd, "evacuate") != 0 && strcmp(cmd, "maintenance") != 0) {
 		ipc_reply(call, error_reply("unknown command"));
 	} else if (nd.leader) {
 		ipc_reply(call, leader_request(nd.leader, req));
@@ -742,6 +746,24 @@ static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 }
 
 /* ---- delivery ---- */
+
+/* Every member keeps the last progress report of each migration, for status and
+ * haxctl --wait on any host; the report goes once the domain is no longer migrating. */
+static void on_progress(const json_t *p)
+{
+	const char *name = json_string_value(json_object_get(p, "name"));
+	size_t i;
+
+	if (!name || !hax_valid_name(name) || !json_is_string(json_object_get(p, "phase")))
+		return;
+	if (!nd.progress)
+		nd.progress = json_object();
+	json_object_set(nd.progress, name, (json_t *)p);
+	/* Forget finished migrations (the table stays as small as the migrations under way). */
+	for (i = 0; i < nd.state->ndomains; i++)
+		if (nd.state->domains[i].state != DOM_MIGRATING)
+			json_object_del(nd.progress, nd.state->domains[i].name);
+}
 
 static void deliver(uint32_t nodeid, const void *buf, size_t len)
 {
@@ -781,6 +803,9 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 	case MSG_REPLY:
 		on_reply(m);
 		break;
+	case MSG_PROGRESS:
+		on_progress(json_object_get(m, "prog"));
+		break;
 	default:
 		break;
 	}
@@ -804,6 +829,15 @@ static void agent_inventory(void *opaque, const json_t *inv)
 		return; /* the next hello carries it */
 	m = msg_new(MSG_INVENTORY);
 	json_object_set_new(m, "inv", json_deep_copy(inv));
+	send_msg(m);
+}
+
+static void agent_progress(void *opaque, const json_t *prog)
+{
+	json_t *m = msg_new(MSG_PROGRESS);
+
+	(void)opaque;
+	json_object_set_new(m, "prog", json_deep_copy(prog));
 	send_msg(m);
 }
 
@@ -903,7 +937,8 @@ static int start_agent(char *err, size_t errlen)
 		.mem_mib = nd.self.memory_mib,
 		.vcpus = nd.self.vcpus,
 	};
-	struct agent_out out = {.inventory = agent_inventory, .result = agent_result};
+	struct agent_out out = {.inventory = agent_inventory, .result = agent_result,
+				.progress = agent_progress};
 	int i;
 
 	for (i = 0; i < nd.conf->nfences; i++) {

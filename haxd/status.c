@@ -53,22 +53,35 @@ static json_t *host_json(const struct hax_state *s, size_t h)
 		    strcmp(s->domains[j].host, host->name) == 0)
 			json_array_append_new(names, json_string(s->domains[j].name));
 	policy_host_free(s, h, &mem_free, &cpu_free);
-	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:o, s:o}", "name", host->name,
-			 "nodeid", (json_int_t)host->nodeid, "state",
+	return json_pack("{s:s, s:I, s:s, s:b, s:b, s:I, s:I, s:I, s:o, s:o}", "name",
+			 host->name, "nodeid", (json_int_t)host->nodeid, "state",
 			 host_state_name(host->state), "maintenance", host->maintenance,
+			 "evacuating", host->evacuating,
 			 "mem_total_mib", (json_int_t)host->mem_total_mib, "mem_free_mib",
 			 (json_int_t)(mem_free > 0 ? mem_free : 0), "vcpus_total",
 			 (json_int_t)host->vcpus_total, "domains", names, "last_fence",
 			 fence_json(last_fence(s, host->name)));
 }
 
-static json_t *domain_json(const struct hax_domain *d)
+static json_t *domain_json(const struct hax_domain *d, const json_t *progress)
 {
-	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:b, s:s, s:I}", "name", d->name,
-			 "state", dom_state_name(d->state), "host", d->host, "priority",
+	const json_t *p = d->state == DOM_MIGRATING ? json_object_get(progress, d->name) : NULL;
+	json_t *mig = json_null();
+
+	if (p)
+		mig = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "phase",
+				json_object_get(p, "phase"), "bytes_done",
+				json_object_get(p, "bytes_done"), "bytes_total",
+				json_object_get(p, "bytes_total"), "percent",
+				json_object_get(p, "percent"), "elapsed_ms",
+				json_object_get(p, "elapsed_ms"), "downtime_ms",
+				json_object_get(p, "downtime_ms"));
+	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:b, s:s, s:I, s:s, s:o}", "name",
+			 d->name, "state", dom_state_name(d->state), "host", d->host, "priority",
 			 (int)d->priority, "incarnation", (json_int_t)d->incarnation, "memory_mib",
 			 (json_int_t)d->memory_mib, "vcpus", (json_int_t)d->vcpus, "enabled",
-			 d->enabled, "reason", d->reason, "since_ns", (json_int_t)d->since_ns);
+			 d->enabled, "reason", d->reason, "since_ns", (json_int_t)d->since_ns,
+			 "target", d->target, "migration", mig ? mig : json_null());
 }
 
 static int tolerates(const struct hax_state *s)
@@ -92,7 +105,7 @@ json_t *status_json(const struct hax_state *s, const struct status_runtime *rt)
 	for (i = 0; i < s->nhosts; i++)
 		json_array_append_new(hosts, host_json(s, i));
 	for (i = 0; i < s->ndomains; i++)
-		json_array_append_new(doms, domain_json(&s->domains[i]));
+		json_array_append_new(doms, domain_json(&s->domains[i], rt->progress));
 	return json_pack("{s:b, s:{s:s, s:b, s:s, s:I, s:I, s:s, s:s, s:i, s:i}, s:o, s:o}",
 			 "ok", 1, "cluster", "name", rt->cluster, "quorate", rt->quorate,
 			 "leader", rt->leader, "epoch", (json_int_t)s->epoch, "seq",

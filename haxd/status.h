@@ -13,15 +13,18 @@ struct status_runtime {
 	const char *leader;       /* host name, "" when there is none */
 	const char *self;         /* the host answering */
 	const char *mode;         /* "standalone" or "cluster" */
+	const json_t *progress;   /* {domain: the last migration progress report}; may be NULL */
 };
 
 /* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self",
  *             "fence_failures","tolerates_host_failures"},
- *  "hosts":[{"name","nodeid","state","maintenance","mem_total_mib","mem_free_mib",
+ *  "hosts":[{"name","nodeid","state","maintenance","evacuating","mem_total_mib","mem_free_mib",
  *            "vcpus_total","domains":[names],
  *            "last_fence":null|{"ok","method","detail","time_ns"}}],
  *  "domains":[{"name","state","host","priority","incarnation","memory_mib","vcpus",
- *              "enabled","reason","since_ns"}]}  (new reference) */
+ *              "enabled","reason","since_ns","target",
+ *              "migration":null|{"phase","bytes_done","bytes_total","percent",
+ *                                "elapsed_ms","downtime_ms"}}]}  (new reference) */
 json_t *status_json(const struct hax_state *s, const struct status_runtime *rt);
 
 #endif
