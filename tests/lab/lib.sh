@@ -8,8 +8,9 @@ need_tool tgtd tgt
 
 export HAX_BUILD_DIR=$B
 export HAX_LAB_DIR=$T/lab
-export HAX_LAB_NS=haxt-
-export HAX_LAB_TGT_CTL=4343
+# HAX_TEST_LAB_NS / HAX_TEST_TGT_CTL let two checkouts run their suites side by side.
+export HAX_LAB_NS=${HAX_TEST_LAB_NS:-haxt-}
+export HAX_LAB_TGT_CTL=${HAX_TEST_TGT_CTL:-4343}
 LAB="$S/scripts/hax-lab"
 CLEANUPS+=("\"$LAB\" down")
 lab() { "$LAB" "$@"; }
