@@ -869,6 +869,143 @@ static void test_start_while_starting(void **unused)
 	sim->fini(hv);
 }
 
+/* ---- migration: stop-and-copy between two "hosts" (two state directories) ---------- */
+
+struct prog {
+	int calls;
+	uint64_t last_done, total;
+};
+
+static void on_progress(void *opaque, const struct hv_migrate_progress *p)
+{
+	struct prog *pr = opaque;
+
+	pr->calls++;
+	pr->last_done = p->bytes_done;
+	pr->total = p->bytes_total;
+}
+
+/* The progress callback and the done callback share one opaque in the driver. */
+struct send_ctx {
+	struct prog prog;
+	struct done done;
+};
+
+static void send_progress(void *opaque, const struct hv_migrate_progress *p)
+{
+	on_progress(&((struct send_ctx *)opaque)->prog, p);
+}
+
+static void send_done(void *opaque, int result, const char *msg)
+{
+	on_done(&((struct send_ctx *)opaque)->done, result, msg);
+}
+
+static void prepare_ok(struct hv *hv, const char *name, const char *def, uint64_t inc,
+		       char *uri, size_t len)
+{
+	struct hv_migrate_in in = {.name = name, .definition = def, .incarnation = inc,
+				   .memory_mib = 256, .vcpus = 2, .source_host = "h1",
+				   .listen_addr = "127.0.0.1"};
+	struct done d = {0};
+
+	assert_int_equal(sim->migrate_prepare(hv, &in, on_done, &d), 0);
+	wait_done(&d);
+	if (d.result != 0)
+		fail_msg("prepare: %d %s", d.result, d.msg);
+	assert_true(strncmp(d.msg, "tcp:127.0.0.1:", 14) == 0);
+	hax_strlcpy(uri, d.msg, len);
+}
+
+static void send_and_wait(struct hv *hv, const char *name, uint64_t inc, const char *uri,
+			  struct send_ctx *c)
+{
+	struct hv_migrate_out out = {.name = name, .incarnation = inc, .target_host = "h2",
+				     .target_addr = "127.0.0.1", .uri = uri, .timeout_ms = 20000};
+
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(sim->migrate_send(hv, &out, send_progress, send_done, c), 0);
+	assert_int_equal(c->done.calls, 0);
+	wait_done(&c->done);
+}
+
+static int disk_journal_ok(const char *name)
+{
+	char cmd[PATH_MAX * 2];
+
+	snprintf(cmd, sizeof(cmd), "%s/hax-journal-check --quiet %s/%s.img >/dev/null",
+		 getenv("HAX_BUILD"), tmpdir, name);
+	return system(cmd);
+}
+
+static void test_migrate(void **unused)
+{
+	char dir_b[sizeof(tmpdir) + 16], def[PATH_MAX + 64], uri[96], path[PATH_MAX];
+	struct hv *a = hv_up(), *b;
+	struct send_ctx c;
+	struct listing l;
+	pid_t src;
+
+	(void)unused;
+	snprintf(dir_b, sizeof(dir_b), "%s/b", tmpdir);
+	assert_int_equal(mkdir(dir_b, 0700), 0);
+	b = hv_up_with(dir_b, 0, 0);
+	start_ok(a, "mig", 3);
+	src = pid_file("mig");
+	snprintf(def, sizeof(def), "disk = %s/mig.img\ninterval = 20ms\nstate_size = 1M\n", tmpdir);
+	seam_run_for(200);
+
+	/* The target's copy is "incoming" until the source commits. */
+	prepare_ok(b, "mig", def, 4, uri, sizeof(uri));
+	list(b, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(listed(&l, "mig")->state, HV_INCOMING);
+	assert_int_equal(listed(&l, "mig")->incarnation, 4);
+	send_and_wait(a, "mig", 4, uri, &c);
+	if (c.done.result != 0)
+		fail_msg("send: %d %s", c.done.result, c.done.msg);
+	assert_true(c.prog.calls >= 1);
+	assert_true(c.prog.total > 0);
+	wait_gone(src);
+	list(a, &l);
+	assert_int_equal(l.n, 0);
+	list(b, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(listed(&l, "mig")->state, HV_RUNNING);
+	assert_int_equal(listed(&l, "mig")->incarnation, 4);
+	seam_run_for(200);
+	assert_int_equal(disk_journal_ok("mig"), 0);
+
+	/* A target that breaks the transfer halfway: the source keeps running, with the
+	 * same incarnation, and the incoming copy never runs. */
+	snprintf(path, sizeof(path), "%s/sim/fault-migrate-in", state_dir);
+	write_text(path, "");
+	prepare_ok(a, "mig", def, 5, uri, sizeof(uri));
+	send_and_wait(b, "mig", 5, uri, &c);
+	assert_int_not_equal(c.done.result, 0);
+	list(b, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(listed(&l, "mig")->state, HV_RUNNING);
+	assert_int_equal(listed(&l, "mig")->incarnation, 4);
+	seam_run_for(300);
+	list(a, &l);
+	assert_null(listed(&l, "mig")); /* the receiver gave up and exited */
+	assert_int_equal(disk_journal_ok("mig"), 0);
+
+	/* Garbage in: bad uri, no such domain. */
+	{
+		struct hv_migrate_out out = {.name = "mig", .incarnation = 6, .target_host = "h1",
+					     .uri = "udp:1.2.3.4", .timeout_ms = 1000};
+
+		assert_int_equal(sim->migrate_send(b, &out, NULL, on_done, &c.done), -EINVAL);
+		out.name = "nosuch";
+		assert_int_equal(sim->migrate_send(b, &out, NULL, on_done, &c.done), -ENOENT);
+	}
+	stop_ok(b, "mig", 5000);
+	sim->fini(a);
+	sim->fini(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -885,6 +1022,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pid_reuse_guard, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_domains, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_while_starting, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
 	};
 	const char *guest = getenv("HAX_GUEST");
 	int r;
