@@ -1072,10 +1072,27 @@ static void evacuate_tick(struct leader *l)
 		if (b < nh)
 			ml.host[b]++;
 	}
-	/* Proposals may change the state under us: walk a copy of the host names. */
-	for (i = 0; i < nh; i++)
-		hax_strlcpy(names[i], s->hosts[i].evacuating && s->hosts[i].state == HOST_ONLINE
-					      ? s->hosts[i].name : "", HAX_NAME_MAX);
+	/* Proposals may change the state under us: walk a copy of the host names. An
+	 * evacuation of a host that left ends: failover takes its domains now. */
+	json_t *ended = json_array();
+
+	for (i = 0; i < nh; i++) {
+		const struct hax_host *h = &s->hosts[i];
+
+		hax_strlcpy(names[i], h->evacuating && h->state == HOST_ONLINE ? h->name : "",
+			    HAX_NAME_MAX);
+		if (h->evacuating && h->state != HOST_ONLINE) {
+			json_t *c = change_host_set(h->name, h->nodeid);
+
+			hax_log(LOG_WARNING, "leader: evacuation of %s ended: the host is %s",
+				h->name, host_state_name(h->state));
+			json_object_set_new(c, "evacuating", json_false());
+			json_array_append_new(ended, c);
+		}
+	}
+	for (i = 0; i < json_array_size(ended); i++)
+		propose(l, json_incref(json_array_get(ended, i)));
+	json_decref(ended);
 	for (i = 0; i < nh; i++) {
 		size_t h = names[i][0] ? host_index(cur(l), names[i]) : SIZE_MAX;
 
