@@ -61,6 +61,22 @@ expect 1 "no such domain: nope" "$B/haxctl" domain enable nope
 wait_for 20 "web1 running" dom_is web1 running || fail "web1 not running"
 expect 1 "disable it" "$B/haxctl" domain remove web1
 expect 0 "web1 .*running" "$B/haxctl" domain list
+# Migration commands: usage errors (2) and refusals (1) that lose nothing.
+expect 2 "evacuate HOST" "$B/haxctl" evacuate
+expect 2 "concurrency nine: expected 1..64" "$B/haxctl" evacuate h1 --concurrency nine
+expect 2 "do not go together" "$B/haxctl" evacuate h1 --dry-run --wait
+expect 2 "takes no other option" "$B/haxctl" evacuate --abort h1 --wait
+expect 2 "maintenance HOST on" "$B/haxctl" maintenance h1 maybe
+expect 2 "migrate DOMAIN HOST" "$B/haxctl" migrate web1
+expect 1 "no such host: h9" "$B/haxctl" evacuate h9
+expect 1 "no such host: h9" "$B/haxctl" migrate web1 h9
+expect 1 "no evacuation of h1 is under way" "$B/haxctl" evacuate --abort h1
+expect 1 "already runs on that host" "$B/haxctl" migrate web1 h1
+expect 1 "It does not fit: 1 domain" "$B/haxctl" evacuate h1 --dry-run
+expect 0 "maintenance on" "$B/haxctl" maintenance h1 on
+expect 0 "web1 .*running" "$B/haxctl" domain list
+expect 0 "maintenance off" "$B/haxctl" maintenance h1 off
+note "migrate/evacuate/maintenance: usage errors, refusals, a lone host's plan does not fit"
 
 # The documented --json shape.
 "$B/haxctl" status --json | python3 -c '
