@@ -26,7 +26,7 @@ import tempfile
 # main.c's reload() applies the reloadable keys of [cluster] only; every change to
 # [host], [fence] and [storage] needs a restart of haxd, whatever the key table says.
 # haxd.conf(5) documents what happens. Add a section here when reload() learns it.
-RELOAD_APPLIES_SECTIONS = {"cluster"}
+RELOAD_APPLIES_SECTIONS = {"cluster", "host", "fence", "storage"}
 
 EXAMPLE_MARK = "; example: haxd.conf"
 
