@@ -23,9 +23,9 @@ import subprocess
 import sys
 import tempfile
 
-# main.c's reload() applies the reloadable keys of [cluster] only; every change to
-# [host], [fence] and [storage] needs a restart of haxd, whatever the key table says.
-# haxd.conf(5) documents what happens. Add a section here when reload() learns it.
+# The key table says which keys a reload applies (today: some of [cluster]; every key
+# of [host], [fence] and [storage] is marked as needing a restart). A section left out
+# here would be documented as needing a restart whatever the table says.
 RELOAD_APPLIES_SECTIONS = {"cluster", "host", "fence", "storage"}
 
 EXAMPLE_MARK = "; example: haxd.conf"
