@@ -232,15 +232,24 @@ static void on_deadline(void *data)
 	qb_loop_stop(loop);
 }
 
+static void on_kick(void *data)
+{
+	(void)data;
+}
+
 bool seam_run_until(const int *calls, int want, uint64_t ms)
 {
-	qb_loop_timer_handle h;
+	qb_loop_timer_handle h, kick;
 	bool expired = false;
 
 	if (qb_loop_timer_add(loop, QB_LOOP_LOW, ms * 1000000ull, &expired, on_deadline, &h) < 0)
 		return false;
-	while (*calls < want && !expired)
+	while (*calls < want && !expired) {
+		/* Jobs left queued by the last qb_loop_stop() only run once something wakes the
+		 * poll: without this kick they would wait for the next timer or fd event. */
+		qb_loop_timer_add(loop, QB_LOOP_LOW, 0, NULL, on_kick, &kick);
 		qb_loop_run(loop);
+	}
 	if (!expired)
 		qb_loop_timer_del(loop, h);
 	return *calls >= want;
