@@ -44,6 +44,7 @@
 #define QEMU_START_TIMEOUT_MS 60000  /* QEMU's own start (iSCSI logins included) */
 #define QEMU_POLL_MS 100
 #define QEMU_KILL_GRACE_MS 5000
+#define QEMU_POWERDOWN_REPEAT_MS 2000 /* a press while the guest boots may go unseen */
 #define QEMU_QUIT_GRACE_MS 5000
 #define QEMU_LIST_TIMEOUT_MS 3000
 #define QEMU_MIGRATE_POLL_MS 200
@@ -73,6 +74,7 @@ struct qdom {
 	char name[HAX_NAME_MAX];
 	struct qmp *qmp;
 	char status[32];           /* last run state QEMU told us ("" = unknown) */
+	bool incoming;             /* meta.json still says "receiving a migration" */
 	uint64_t owner;            /* id of the operation that owns it (0 = none) */
 };
 
@@ -99,7 +101,7 @@ struct qop {
 	char name[HAX_NAME_MAX];
 	pid_t child;               /* QEMU's -daemonize parent, while it runs */
 	uint64_t deadline_ns;
-	uint64_t hard_deadline_ns;
+	uint64_t repeat_ns;        /* stop: when to press the power button again */
 	hax_timer_t timer;
 	hv_done_fn done;
 	hv_list_fn list_done;
@@ -161,12 +163,13 @@ static int def_set(struct qemu_def *def, const char *key, const char *val)
 	uint64_t ms;
 
 	if (strcmp(key, "kernel") == 0 || strcmp(key, "initrd") == 0) {
-		if (val[0] != '/' || !has_only(val, "/._-+"))
+		if (val[0] != '/' || !has_only(val, "/._-+") || strlen(val) >= sizeof(def->kernel))
 			return -EINVAL;
 		hax_strlcpy(key[0] == 'k' ? def->kernel : def->initrd, val, sizeof(def->kernel));
 	} else if (strcmp(key, "append") == 0) {
 		/* hax.* belong to the driver; one line, printable. */
-		if (strstr(val, "hax.") || !has_only(val, " ._-+=,:/\"'@"))
+		if (strstr(val, "hax.") || !has_only(val, " ._-+=,:/\"'@") ||
+		    strlen(val) >= sizeof(def->append))
 			return -EINVAL;
 		hax_strlcpy(def->append, val, sizeof(def->append));
 	} else if (strcmp(key, "image") == 0 || strcmp(key, "disk") == 0) {
@@ -335,7 +338,7 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
  * line, so it counts as gone. */
 static pid_t qemu_pid(const struct hv *hv, const char *name)
 {
-	char path[PATH_MAX], want[PATH_MAX + 16], buf[8192];
+	char path[PATH_MAX], want[PATH_MAX + 16], buf[16384];
 	ssize_t n;
 	long pid;
 
@@ -441,6 +444,35 @@ static struct qdom *dom_get(struct hv *hv, const char *name)
 	return d;
 }
 
+static int write_meta_json(const struct hv *hv, const char *name, json_t *meta)
+{
+	char path[PATH_MAX];
+	char *text = json_dumps(meta, JSON_COMPACT);
+	int r;
+
+	dom_path(hv, name, "meta.json", path, sizeof(path));
+	r = text ? write_file_atomic(path, text) : -ENOMEM;
+	free(text);
+	return r;
+}
+
+/* What QEMU says it is doing. A received guest that runs is the live copy from now on:
+ * meta.json says so too, so that a later haxd whose QMP gets no answer in time never
+ * takes it for a leftover of a failed migration. */
+static void dom_set_status(struct qdom *d, const char *status)
+{
+	json_t *meta;
+
+	hax_strlcpy(d->status, status, sizeof(d->status));
+	if (!d->incoming || strcmp(status, "running") != 0)
+		return;
+	meta = read_meta(d->hv, d->name);
+	if (meta && json_object_set_new(meta, "incoming", json_false()) == 0 &&
+	    write_meta_json(d->hv, d->name, meta) == 0)
+		d->incoming = false;
+	json_decref(meta);
+}
+
 static void on_dom_closed(void *data, int err)
 {
 	struct qdom *d = data;
@@ -459,11 +491,11 @@ static void on_dom_event(void *data, const char *event, json_t *evdata)
 	if (!event)
 		return;
 	if (strcmp(event, "STOP") == 0)
-		hax_strlcpy(d->status, "paused", sizeof(d->status));
+		dom_set_status(d, "paused");
 	else if (strcmp(event, "RESUME") == 0)
-		hax_strlcpy(d->status, "running", sizeof(d->status));
+		dom_set_status(d, "running");
 	else if (strcmp(event, "SHUTDOWN") == 0)
-		hax_strlcpy(d->status, "shutdown", sizeof(d->status));
+		dom_set_status(d, "shutdown");
 }
 
 static const struct qmp_callbacks dom_callbacks = {
@@ -629,8 +661,12 @@ static void gone_poll(void *data)
 		op_finish(op, -ETIMEDOUT, "QEMU survived SIGKILL");
 		return;
 	}
-	if (hax_now_mono_ns() >= op->deadline_ns)
+	if (hax_now_mono_ns() >= op->deadline_ns) {
 		escalate(op, pid);
+	} else if (op->phase == PH_GRACEFUL && hax_now_mono_ns() >= op->repeat_ns) {
+		op->repeat_ns = hax_now_mono_ns() + QEMU_POWERDOWN_REPEAT_MS * 1000000ull;
+		op_command(op, "system_powerdown", NULL, on_reply_ignored);
+	}
 	op_arm(op, QEMU_POLL_MS, gone_poll);
 }
 
@@ -844,7 +880,8 @@ static void on_start_status(void *data, uint64_t tag, json_t *ret, const char *e
 		fail_and_kill(op, -EIO, "QMP query-status: %s", err ? err : "no status");
 		return;
 	}
-	hax_strlcpy(d->status, status, sizeof(d->status));
+	d->incoming = op->kind == OP_PREPARE;
+	dom_set_status(d, status);
 	if (strcmp(status, want) != 0) {
 		fail_and_kill(op, -EIO, "QEMU is %s after start, not %s", status, want);
 		return;
@@ -888,19 +925,13 @@ static void start_timeout(void *data)
 
 static int write_meta(const struct hv *hv, const struct qemu_req *req)
 {
-	char path[PATH_MAX];
-	json_t *meta;
-	char *text;
-	int r;
+	json_t *meta = json_pack("{s:s, s:I, s:I, s:I, s:b}", "name", req->name, "incarnation",
+				 (json_int_t)req->incarnation, "memory_mib",
+				 (json_int_t)req->memory_mib, "vcpus", (json_int_t)req->vcpus,
+				 "incoming", req->incoming);
+	int r = meta ? write_meta_json(hv, req->name, meta) : -ENOMEM;
 
-	meta = json_pack("{s:s, s:I, s:I, s:I, s:b}", "name", req->name, "incarnation",
-			 (json_int_t)req->incarnation, "memory_mib", (json_int_t)req->memory_mib,
-			 "vcpus", (json_int_t)req->vcpus, "incoming", req->incoming);
-	text = json_dumps(meta, JSON_COMPACT);
 	json_decref(meta);
-	dom_path(hv, req->name, "meta.json", path, sizeof(path));
-	r = text ? write_file_atomic(path, text) : -ENOMEM;
-	free(text);
 	return r;
 }
 
@@ -1046,6 +1077,7 @@ static int qemu_stop(struct hv *hv, const char *name, uint64_t timeout_ms, hv_do
 	if (op_command(op, "system_powerdown", NULL, on_powerdown) < 0)
 		timeout_ms = 0;
 	wait_gone(op, PH_GRACEFUL, timeout_ms);
+	op->repeat_ns = hax_now_mono_ns() + QEMU_POWERDOWN_REPEAT_MS * 1000000ull;
 	return 0;
 }
 
@@ -1111,7 +1143,7 @@ static void on_list_status(void *data, uint64_t tag, json_t *ret, const char *er
 	if (!op)
 		return;
 	if (status)
-		hax_strlcpy(d->status, status, sizeof(d->status));
+		dom_set_status(d, status);
 	for (i = 0; i < op->ndoms; i++)
 		if (strcmp(op->doms[i].name, d->name) == 0)
 			op->doms[i].state = state_of(d->status);
@@ -1134,7 +1166,8 @@ static void list_add(struct qop *op, const char *name)
 	info->memory_mib = json_integer_value(json_object_get(meta, "memory_mib"));
 	info->vcpus = json_integer_value(json_object_get(meta, "vcpus"));
 	/* Until QEMU answers: a receiving copy is never taken for the live one. */
-	if (!d->status[0] && json_is_true(json_object_get(meta, "incoming")))
+	d->incoming = json_is_true(json_object_get(meta, "incoming"));
+	if (!d->status[0] && d->incoming)
 		hax_strlcpy(d->status, "inmigrate", sizeof(d->status));
 	info->state = state_of(d->status);
 	json_decref(meta);
@@ -1242,7 +1275,7 @@ static void on_failed_status(void *data, uint64_t tag, json_t *ret, const char *
 	if (!op)
 		return;
 	if (status)
-		hax_strlcpy(d->status, status, sizeof(d->status));
+		dom_set_status(d, status);
 	if (status && strcmp(status, "running") != 0 && strcmp(status, "paused") != 0) {
 		op->phase = PH_RESUMING;
 		if (op_command(op, "cont", NULL, on_resumed) == 0)

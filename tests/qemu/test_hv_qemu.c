@@ -656,6 +656,8 @@ static void test_vm_lifecycle(void **unused)
 	assert_int_equal(listed(&l, "web")->incarnation, 7);
 	pb = qemu_of(dir_b, "web");
 	assert_true(cmdline_has(pb, "initiator-name=" IQN_B));
+	snprintf(path, sizeof(path), "%s/qemu/web/meta.json", dir_b);
+	assert_true(file_has(path, "\"incoming\":true"));
 	t0 = mono_ms();
 	migrate(a, "web", uri, &m);
 	if (m.d.result != 0)
@@ -675,6 +677,13 @@ static void test_vm_lifecycle(void **unused)
 	assert_int_equal(l.n, 1);
 	assert_int_equal(listed(&l, "web")->state, HV_RUNNING);
 	assert_int_equal(listed(&l, "web")->incarnation, 7);
+	/* The received copy is the live one now, for a later haxd on b as well. */
+	assert_true(file_has(path, "\"incoming\":false"));
+	qemu->fini(b);
+	b = host_up(dir_b, 2, IQN_B);
+	list(b, &l);
+	assert_int_equal(listed(&l, "web")->state, HV_RUNNING);
+	assert_int_equal(qemu_of(dir_b, "web"), pb);
 
 	/* The journal goes on from b: one incarnation, no second writer, no lost seq. */
 	read_journal(lun1, &v);
@@ -705,10 +714,14 @@ static void test_vm_lifecycle(void **unused)
 	assert_int_equal(seam_fds_watched(), 0);
 }
 
-/* (3b) a guest that ignores the power button (here: paused) is quit after the timeout. */
-static void test_vm_stop_forced(void **unused)
+/*
+ * (3b) The power button pressed while the guest still boots is pressed again until the
+ * guest sees it; a guest that ignores it (here: paused) is quit after the timeout.
+ */
+static void test_vm_stop_early_and_forced(void **unused)
 {
 	struct hv *a = host_up(dir_a, 1, IQN_A);
+	char path[PATH_MAX];
 	struct journal_view v;
 	struct listing l;
 	struct done d;
@@ -717,6 +730,17 @@ static void test_vm_stop_forced(void **unused)
 
 	(void)unused;
 	assert_int_equal(start(a, "db", lun2, 3, &d), 0);
+	wait_done(&d, "start");
+	if (d.result != 0)
+		fail_msg("start: %d %s", d.result, d.msg);
+	t0 = mono_ms();
+	stop_ok(a, "db", 60000);
+	fprintf(stderr, "# graceful stop during boot in %" PRIu64 " ms\n", mono_ms() - t0);
+	snprintf(path, sizeof(path), "%s/qemu/db/console.log", dir_a);
+	assert_true(file_has(path, "power button: stopping hax-guest"));
+	assert_int_equal(qemu_of(dir_a, "db"), 0);
+
+	assert_int_equal(start(a, "db", lun2, 4, &d), 0);
 	wait_done(&d, "start");
 	if (d.result != 0)
 		fail_msg("start: %d %s", d.result, d.msg);
@@ -737,7 +761,8 @@ static void test_vm_stop_forced(void **unused)
 	assert_int_equal(l.n, 0);
 	read_journal(lun2, &v);
 	assert_int_equal(v.nviol, 0);
-	assert_int_equal(v.first_inc, 3);
+	assert_int_equal(v.ninc, 1); /* the first start stopped before it wrote anything */
+	assert_int_equal(v.first_inc, 4);
 	qemu->fini(a);
 }
 
@@ -776,7 +801,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest vms[] = {
 	    cmocka_unit_test_setup_teardown(test_vm_start_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vm_lifecycle, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_vm_stop_forced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vm_stop_early_and_forced, setup, teardown),
 	};
 	int r;
 
