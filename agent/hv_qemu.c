@@ -41,29 +41,29 @@
 #include "qmp.h"
 
 #define QEMU_MAX_DISKS 4
-#define QEMU_START_TIMEOUT_MS 60000  /* QEMU's own start (iSCSI logins included) */
+#define QEMU_START_TIMEOUT_MS 60000 /* QEMU's own start (iSCSI logins included) */
 #define QEMU_POLL_MS 100
 #define QEMU_KILL_GRACE_MS 5000
 #define QEMU_POWERDOWN_REPEAT_MS 2000 /* a press while the guest boots may go unseen */
 #define QEMU_QUIT_GRACE_MS 5000
 #define QEMU_LIST_TIMEOUT_MS 3000
 #define QEMU_MIGRATE_POLL_MS 200
-#define QEMU_CANCEL_GRACE_MS 30000   /* after migrate_cancel, for a terminal state */
+#define QEMU_CANCEL_GRACE_MS 30000 /* after migrate_cancel, for a terminal state */
 #define QEMU_MAX_ARGS 64
 
 struct qop;
 
 struct hv {
-	char dir[PATH_MAX / 2];    /* STATE_DIR/qemu */
-	char qemu[PATH_MAX / 2];   /* the qemu-system program */
+	char dir[PATH_MAX / 2];	 /* STATE_DIR/qemu */
+	char qemu[PATH_MAX / 2]; /* the qemu-system program */
 	char host[HAX_NAME_MAX];
 	uint32_t nodeid;
 	char iqn[256];
 	uint64_t mem_mib;
 	uint32_t vcpus;
 	uint64_t next_op_id;
-	struct qdom *doms;         /* QMP connections, one per QEMU we know */
-	struct qop *ops;           /* in-flight operations, cancelled by fini */
+	struct qdom *doms; /* QMP connections, one per QEMU we know */
+	struct qop *ops;   /* in-flight operations, cancelled by fini */
 };
 
 /* A domain whose QEMU we talk to. Freed only after its QMP connection, so a pending
@@ -73,9 +73,9 @@ struct qdom {
 	struct hv *hv;
 	char name[HAX_NAME_MAX];
 	struct qmp *qmp;
-	char status[32];           /* last run state QEMU told us ("" = unknown) */
-	bool incoming;             /* meta.json still says "receiving a migration" */
-	uint64_t owner;            /* id of the operation that owns it (0 = none) */
+	char status[32]; /* last run state QEMU told us ("" = unknown) */
+	bool incoming;	 /* meta.json still says "receiving a migration" */
+	uint64_t owner;	 /* id of the operation that owns it (0 = none) */
 };
 
 enum qop_kind { OP_START, OP_PREPARE, OP_STOP, OP_DESTROY, OP_MIGRATE, OP_LIST };
@@ -99,19 +99,19 @@ struct qop {
 	enum qop_kind kind;
 	enum qop_phase phase;
 	char name[HAX_NAME_MAX];
-	pid_t child;               /* QEMU's -daemonize parent, while it runs */
+	pid_t child; /* QEMU's -daemonize parent, while it runs */
 	uint64_t deadline_ns;
-	uint64_t repeat_ns;        /* stop: when to press the power button again */
+	uint64_t repeat_ns; /* stop: when to press the power button again */
 	hax_timer_t timer;
 	hv_done_fn done;
 	hv_list_fn list_done;
 	hv_progress_fn progress;
 	void *opaque;
-	char addr[80];             /* prepare: where to listen; migrate: the target's uri */
+	char addr[80]; /* prepare: where to listen; migrate: the target's uri */
 	char msg[256];
 	int result;
 	int64_t downtime_ms;
-	int waiting;               /* list: replies still due */
+	int waiting; /* list: replies still due */
 	struct hv_domain_info *doms;
 	size_t ndoms;
 };
@@ -233,7 +233,8 @@ static int def_line(struct qemu_def *def, char *buf, int line, char *err, size_t
 static int def_check(const struct qemu_def *def, char *err, size_t errlen)
 {
 	if (!def->kernel[0] && !def->image[0]) {
-		snprintf(err, errlen, "qemu definition: \"kernel = PATH\" or \"image = DISK\" is required");
+		snprintf(err, errlen,
+			 "qemu definition: \"kernel = PATH\" or \"image = DISK\" is required");
 		return -EINVAL;
 	}
 	if (def->kernel[0] && def->image[0]) {
@@ -245,7 +246,8 @@ static int def_check(const struct qemu_def *def, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (!def->image[0] && def->ndisks == 0) {
-		snprintf(err, errlen, "qemu definition: \"disk = iscsi://PORTAL/IQN/LUN\" is required");
+		snprintf(err, errlen,
+			 "qemu definition: \"disk = iscsi://PORTAL/IQN/LUN\" is required");
 		return -EINVAL;
 	}
 	return 0;
@@ -291,8 +293,7 @@ static int qemu_validate(const char *definition, char *err, size_t errlen)
 
 /* ---- files and processes ---------------------------------------------------------- */
 
-static void dom_path(const struct hv *hv, const char *name, const char *file, char *out,
-		     size_t len)
+static void dom_path(const struct hv *hv, const char *name, const char *file, char *out, size_t len)
 {
 	snprintf(out, len, "%s/%s%s%s", hv->dir, name, file ? "/" : "", file ? file : "");
 }
@@ -395,7 +396,8 @@ static void qemu_log_tail(const struct hv *hv, const char *name, char *out, size
 		return;
 	if (fstat(fd, &st) == 0)
 		n = pread(fd, buf, sizeof(buf) - 1,
-			  st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1 : 0);
+			  st.st_size > (off_t)sizeof(buf) - 1 ? st.st_size - (off_t)sizeof(buf) + 1
+							      : 0);
 	close(fd);
 	if (n <= 0)
 		return;
@@ -530,9 +532,9 @@ static enum hv_dom_state state_of(const char *status)
 		const char *status;
 		enum hv_dom_state state;
 	} map[] = {
-	    {"running", HV_RUNNING},         {"finish-migrate", HV_RUNNING},
-	    {"inmigrate", HV_INCOMING},      {"postmigrate", HV_MIGRATED},
-	    {"shutdown", HV_SHUTTING_DOWN},  {"guest-panicked", HV_CRASHED},
+	    {"running", HV_RUNNING},	    {"finish-migrate", HV_RUNNING},
+	    {"inmigrate", HV_INCOMING},	    {"postmigrate", HV_MIGRATED},
+	    {"shutdown", HV_SHUTTING_DOWN}, {"guest-panicked", HV_CRASHED},
 	    {"internal-error", HV_CRASHED},
 	};
 	size_t i;
@@ -546,8 +548,8 @@ static enum hv_dom_state state_of(const char *status)
 
 /* ---- operations ------------------------------------------------------------------- */
 
-static struct qop *op_new(struct hv *hv, enum qop_kind kind, const char *name,
-			  hv_done_fn done, void *opaque)
+static struct qop *op_new(struct hv *hv, enum qop_kind kind, const char *name, hv_done_fn done,
+			  void *opaque)
 {
 	struct qop *op = hax_xcalloc(1, sizeof(*op));
 
@@ -673,7 +675,7 @@ static void gone_poll(void *data)
 /* A start that went wrong after QEMU may have come up: never report a failure while a
  * QEMU of ours could still be running the guest (the leader would start it elsewhere). */
 static void fail_and_kill(struct qop *op, int result, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void fail_and_kill(struct qop *op, int result, const char *fmt, ...)
 {
@@ -729,11 +731,44 @@ struct qemu_req {
 	bool incoming;
 };
 
-static void build_argv(const struct hv *hv, const struct qemu_req *req,
-		       const struct qemu_def *def, struct qemu_argv *a)
+/* Boot (kernel or image) and disks, iSCSI ones with this host's initiator name. */
+static void argv_disks(const struct hv *hv, const struct qemu_req *req, const struct qemu_def *def,
+		       struct qemu_argv *a)
+{
+	int i;
+
+	if (def->kernel[0]) {
+		arg(a, "-kernel");
+		arg(a, "%s", def->kernel);
+		if (def->initrd[0]) {
+			arg(a, "-initrd");
+			arg(a, "%s", def->initrd);
+		}
+		arg(a, "-append");
+		arg(a,
+		    "console=ttyS0 %s%shax.name=%s hax.incarnation=%" PRIu64 " hax.nodeid=%u "
+		    "hax.interval=%s",
+		    def->append, def->append[0] ? " " : "", req->name, req->incarnation, hv->nodeid,
+		    def->interval);
+	}
+	if (hv->iqn[0]) {
+		arg(a, "-iscsi");
+		arg(a, "initiator-name=%s", hv->iqn);
+	}
+	if (def->image[0]) {
+		arg(a, "-drive");
+		arg(a, "file=%s,format=raw,if=virtio,index=0", def->image);
+	}
+	for (i = 0; i < def->ndisks; i++) {
+		arg(a, "-drive");
+		arg(a, "file=%s,format=raw,if=virtio", def->disk[i]);
+	}
+}
+
+static void build_argv(const struct hv *hv, const struct qemu_req *req, const struct qemu_def *def,
+		       struct qemu_argv *a)
 {
 	char dir[PATH_MAX];
-	int i;
 
 	dom_path(hv, req->name, NULL, dir, sizeof(dir));
 	arg(a, "%s", hv->qemu);
@@ -753,31 +788,7 @@ static void build_argv(const struct hv *hv, const struct qemu_req *req,
 	arg(a, "%u", req->memory_mib ? req->memory_mib : 128);
 	arg(a, "-smp");
 	arg(a, "%u", req->vcpus ? req->vcpus : 1);
-	if (def->kernel[0]) {
-		arg(a, "-kernel");
-		arg(a, "%s", def->kernel);
-		if (def->initrd[0]) {
-			arg(a, "-initrd");
-			arg(a, "%s", def->initrd);
-		}
-		arg(a, "-append");
-		arg(a, "console=ttyS0 %s%shax.name=%s hax.incarnation=%" PRIu64 " hax.nodeid=%u "
-		       "hax.interval=%s",
-		    def->append, def->append[0] ? " " : "", req->name, req->incarnation,
-		    hv->nodeid, def->interval);
-	}
-	if (hv->iqn[0]) {
-		arg(a, "-iscsi");
-		arg(a, "initiator-name=%s", hv->iqn);
-	}
-	if (def->image[0]) {
-		arg(a, "-drive");
-		arg(a, "file=%s,format=raw,if=virtio,index=0", def->image);
-	}
-	for (i = 0; i < def->ndisks; i++) {
-		arg(a, "-drive");
-		arg(a, "file=%s,format=raw,if=virtio", def->disk[i]);
-	}
+	argv_disks(hv, req, def, a);
 	arg(a, "-chardev");
 	arg(a, "socket,id=qmp,path=%s/qmp.sock,server=on,wait=off", dir);
 	arg(a, "-mon");
@@ -925,10 +936,10 @@ static void start_timeout(void *data)
 
 static int write_meta(const struct hv *hv, const struct qemu_req *req)
 {
-	json_t *meta = json_pack("{s:s, s:I, s:I, s:I, s:b}", "name", req->name, "incarnation",
-				 (json_int_t)req->incarnation, "memory_mib",
-				 (json_int_t)req->memory_mib, "vcpus", (json_int_t)req->vcpus,
-				 "incoming", req->incoming);
+	json_t *meta =
+	    json_pack("{s:s, s:I, s:I, s:I, s:b}", "name", req->name, "incarnation",
+		      (json_int_t)req->incarnation, "memory_mib", (json_int_t)req->memory_mib,
+		      "vcpus", (json_int_t)req->vcpus, "incoming", req->incoming);
 	int r = meta ? write_meta_json(hv, req->name, meta) : -ENOMEM;
 
 	json_decref(meta);
@@ -1021,8 +1032,8 @@ static int listen_uri_host(const char *addr, char *out, size_t len)
 	return 0;
 }
 
-static int qemu_migrate_prepare(struct hv *hv, const struct hv_migrate_in *req,
-				hv_done_fn done, void *opaque)
+static int qemu_migrate_prepare(struct hv *hv, const struct hv_migrate_in *req, hv_done_fn done,
+				void *opaque)
 {
 	struct qemu_req q = {.name = req->name,
 			     .incarnation = req->incarnation,
@@ -1227,9 +1238,8 @@ static void report_progress(struct qop *op, const char *status, json_t *ret)
 	static const struct {
 		const char *status, *phase;
 	} phases[] = {
-	    {"setup", "connecting"},       {"active", "copying"},
-	    {"pre-switchover", "stopped"}, {"device", "stopped"},
-	    {"completed", "completed"},    {"cancelling", "cancelling"},
+	    {"setup", "connecting"}, {"active", "copying"},	 {"pre-switchover", "stopped"},
+	    {"device", "stopped"},   {"completed", "completed"}, {"cancelling", "cancelling"},
 	};
 	json_t *ram = json_object_get(ret, "ram");
 	struct hv_migrate_progress p = {.phase = status, .percent = -1, .downtime_ms = -1};
@@ -1384,8 +1394,8 @@ static int qemu_migrate_send(struct hv *hv, const struct hv_migrate_out *req,
 	op->progress = progress;
 	op->phase = PH_MIGRATING;
 	hax_strlcpy(op->addr, req->uri, sizeof(op->addr));
-	op->deadline_ns = hax_now_mono_ns() +
-			  (req->timeout_ms ? req->timeout_ms : 600000) * 1000000ull;
+	op->deadline_ns =
+	    hax_now_mono_ns() + (req->timeout_ms ? req->timeout_ms : 600000) * 1000000ull;
 	d->owner = op->id;
 	r = op_command(op, "migrate", json_pack("{s:s}", "uri", req->uri), on_migrate);
 	if (r < 0) {
@@ -1437,6 +1447,12 @@ static int qemu_init(struct hv **out, const struct hv_host *host, char *err, siz
 		free(hv);
 		return -ENOENT;
 	}
+	/* It goes into QEMU's option syntax, where a comma would start another option. */
+	if (host->iqn && (strlen(host->iqn) >= sizeof(hv->iqn) || !has_only(host->iqn, ".:-"))) {
+		snprintf(err, errlen, "initiator name \"%.100s\" is not an iSCSI name", host->iqn);
+		free(hv);
+		return -EINVAL;
+	}
 	hax_strlcpy(hv->host, host->host_name ? host->host_name : "", sizeof(hv->host));
 	hax_strlcpy(hv->iqn, host->iqn ? host->iqn : "", sizeof(hv->iqn));
 	hv->nodeid = host->nodeid;
@@ -1470,17 +1486,17 @@ static void qemu_fini(struct hv *hv)
 }
 
 const struct hv_ops hv_qemu_ops = {
-	.name = "qemu",
-	.init = qemu_init,
-	.fini = qemu_fini,
-	.list = qemu_list,
-	.capacity = qemu_capacity,
-	.validate = qemu_validate,
-	.start = qemu_start,
-	.stop = qemu_stop,
-	.destroy = qemu_destroy,
-	.pause = qemu_pause,
-	.live_migration = true,
-	.migrate_prepare = qemu_migrate_prepare,
-	.migrate_send = qemu_migrate_send,
+    .name = "qemu",
+    .init = qemu_init,
+    .fini = qemu_fini,
+    .list = qemu_list,
+    .capacity = qemu_capacity,
+    .validate = qemu_validate,
+    .start = qemu_start,
+    .stop = qemu_stop,
+    .destroy = qemu_destroy,
+    .pause = qemu_pause,
+    .live_migration = true,
+    .migrate_prepare = qemu_migrate_prepare,
+    .migrate_send = qemu_migrate_send,
 };

@@ -36,7 +36,7 @@ struct qmp {
 	struct qmp_callbacks cb;
 	void *data;
 	bool greeted, ready, closed, freed;
-	int busy;                  /* dispatches in progress; free is deferred past them */
+	int busy; /* dispatches in progress; free is deferred past them */
 	uint64_t next_id;
 	struct qmp_pending *pending, **pending_tail;
 	char *out;

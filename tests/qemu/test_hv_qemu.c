@@ -131,7 +131,7 @@ struct journal_view {
 	uint64_t ninc, nviol;
 	uint64_t first_inc;
 	uint32_t first_node;
-	uint64_t max_gap_ms;  /* between records seq and seq+1, by their timestamps */
+	uint64_t max_gap_ms; /* between records seq and seq+1, by their timestamps */
 	uint64_t gap_at_seq;
 };
 
@@ -166,8 +166,8 @@ static void read_journal(const char *url, struct journal_view *v)
 	assert_non_null(image);
 	assert_non_null(recs);
 	for (i = 0; i < nb; i += 2048)
-		assert_int_equal(bdev_read(bd, i, nb - i < 2048 ? nb - i : 2048,
-					   image + i * JOURNAL_BLOCK), 0);
+		assert_int_equal(
+		    bdev_read(bd, i, nb - i < 2048 ? nb - i : 2048, image + i * JOURNAL_BLOCK), 0);
 	bdev_close(bd);
 	assert_int_equal(journal_check(image, nb, &rep), 0);
 	v->records = rep.records;
@@ -293,8 +293,8 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 
 static struct hv *host_up(const char *dir, uint32_t nodeid, const char *iqn)
 {
-	struct hv_host host = {.state_dir = dir, .host_name = nodeid == 1 ? "a" : "b",
-			       .nodeid = nodeid, .iqn = iqn};
+	struct hv_host host = {
+	    .state_dir = dir, .host_name = nodeid == 1 ? "a" : "b", .nodeid = nodeid, .iqn = iqn};
 	struct hv *hv = NULL;
 	char err[256] = "";
 
@@ -314,8 +314,8 @@ static void definition(char *out, size_t len, const char *disk)
 static int start(struct hv *hv, const char *name, const char *disk, uint64_t inc, struct done *d)
 {
 	char def[2048];
-	struct hv_start req = {.name = name, .definition = def, .incarnation = inc,
-			       .memory_mib = MEM_MIB, .vcpus = 1};
+	struct hv_start req = {
+	    .name = name, .definition = def, .incarnation = inc, .memory_mib = MEM_MIB, .vcpus = 1};
 
 	definition(def, sizeof(def), disk);
 	memset(d, 0, sizeof(*d));
@@ -440,8 +440,8 @@ static void test_validate(void **unused)
 
 static void test_init_errors(void **unused)
 {
-	struct hv_host host = {.state_dir = "/nonexistent-hax/state", .host_name = "a",
-			       .nodeid = 1, .iqn = IQN_A};
+	struct hv_host host = {
+	    .state_dir = "/nonexistent-hax/state", .host_name = "a", .nodeid = 1, .iqn = IQN_A};
 	struct hv_capacity cap = {0};
 	char err[256] = "";
 	struct hv *hv = NULL;
@@ -459,6 +459,10 @@ static void test_init_errors(void **unused)
 
 	/* Any executable will do for init: nothing runs it until a start. */
 	setenv("HAX_QEMU", "/bin/true", 1);
+	host.iqn = "iqn.2026-01.org.hax:a,file=/etc/shadow";
+	assert_int_equal(qemu->init(&hv, &host, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not an iSCSI name"));
+	host.iqn = IQN_A;
 	host.mem_mib = 4096;
 	host.vcpus = 6;
 	assert_int_equal(qemu->init(&hv, &host, err, sizeof(err)), 0);
@@ -482,7 +486,8 @@ static void test_init_errors(void **unused)
 static void test_absent(void **unused)
 {
 	struct hv_migrate_out out = {.name = "ghost", .uri = "tcp:127.0.0.1:1"};
-	struct hv_migrate_in in = {.name = "ghost", .definition = "kernel = /k\ndisk = /d\n",
+	struct hv_migrate_in in = {.name = "ghost",
+				   .definition = "kernel = /k\ndisk = /d\n",
 				   .listen_addr = "127.0.0.1;x"};
 	struct hv *hv;
 	struct listing l;
@@ -556,8 +561,12 @@ static void on_mig_progress(void *opaque, const struct hv_migrate_progress *p)
 static void prepare(struct hv *b, const char *name, uint64_t inc, char *uri, size_t len)
 {
 	char def[2048];
-	struct hv_migrate_in in = {.name = name, .definition = def, .incarnation = inc,
-				   .memory_mib = MEM_MIB, .vcpus = 1, .source_host = "a",
+	struct hv_migrate_in in = {.name = name,
+				   .definition = def,
+				   .incarnation = inc,
+				   .memory_mib = MEM_MIB,
+				   .vcpus = 1,
+				   .source_host = "a",
 				   .listen_addr = "127.0.0.1"};
 	struct done d = {0};
 
@@ -573,8 +582,12 @@ static void prepare(struct hv *b, const char *name, uint64_t inc, char *uri, siz
 
 static void migrate(struct hv *a, const char *name, const char *uri, struct migration *m)
 {
-	struct hv_migrate_out out = {.name = name, .incarnation = 7, .target_host = "b",
-				     .target_addr = "127.0.0.1", .uri = uri, .timeout_ms = 60000};
+	struct hv_migrate_out out = {.name = name,
+				     .incarnation = 7,
+				     .target_host = "b",
+				     .target_addr = "127.0.0.1",
+				     .uri = uri,
+				     .timeout_ms = 60000};
 
 	memset(m, 0, sizeof(*m));
 	m->p.max_percent = -1;
@@ -688,8 +701,9 @@ static void test_vm_lifecycle(void **unused)
 	/* The journal goes on from b: one incarnation, no second writer, no lost seq. */
 	read_journal(lun1, &v);
 	wait_records(lun1, v.records + 50, &w);
-	fprintf(stderr, "# journal: %" PRIu64 " records, longest gap %" PRIu64
-			" ms before seq %" PRIu64 "\n",
+	fprintf(stderr,
+		"# journal: %" PRIu64 " records, longest gap %" PRIu64 " ms before seq %" PRIu64
+		"\n",
 		w.records, w.max_gap_ms, w.gap_at_seq);
 	assert_int_equal(w.nviol, 0);
 	assert_int_equal(w.ninc, 1);
@@ -816,7 +830,8 @@ int main(int argc, char **argv)
 		lun2 = getenv("HAX_QEMU_LUN2");
 		badlun = getenv("HAX_QEMU_BADLUN");
 		if (!kernel || !initrd || !lun1 || !lun2 || !badlun) {
-			fprintf(stderr, "--vm needs HAX_QEMU_KERNEL, _INITRD, _LUN1, _LUN2, _BADLUN\n");
+			fprintf(stderr,
+				"--vm needs HAX_QEMU_KERNEL, _INITRD, _LUN1, _LUN2, _BADLUN\n");
 			return 1;
 		}
 		r = cmocka_run_group_tests_name("qemu-vms", vms, NULL, NULL);
