@@ -132,6 +132,7 @@ struct hv_ops {
 const struct hv_ops *hv_lookup(const char *name);
 
 extern const struct hv_ops hv_sim_ops;
+extern const struct hv_ops hv_qemu_ops;
 
 const char *hv_dom_state_name(enum hv_dom_state st);
 

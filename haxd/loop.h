@@ -1,6 +1,6 @@
 /*
  * The one event loop, seen from modules that must not include libqb (agent, drivers,
- * leader): timers and a log line. main.c implements these over qb_loop and qb_log; a
+ * leader): timers, children, file descriptors and a log line. main.c implements these over qb_loop and qb_log; a
  * simulator can link its own implementation instead (STYLE.md habit 4).
  */
 #ifndef HAX_LOOP_H
@@ -23,6 +23,15 @@ typedef void (*hax_child_fn)(void *data, int pid, int status);
 int hax_child_watch(int pid, hax_child_fn fn, void *data);
 /* Stop watching (the child is still reaped when it exits). */
 void hax_child_unwatch(int pid);
+
+/* File descriptors: fn runs from the loop when fd is ready for events (POLLIN and/or
+ * POLLOUT from <poll.h>); revents may also carry POLLERR/POLLHUP. Watching a watched fd
+ * again replaces its events, fn and data (e.g. to add POLLOUT while output is queued).
+ * fn may unwatch (and close) its own fd or any other. 0 or -errno. */
+typedef void (*hax_fd_fn)(void *data, int fd, uint32_t revents);
+int hax_fd_watch(int fd, uint32_t events, hax_fd_fn fn, void *data);
+/* Stop watching fd before closing it; an unwatched fd is ignored. */
+void hax_fd_unwatch(int fd);
 
 /* One log line at a syslog priority. */
 void hax_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -109,6 +109,76 @@ static int32_t on_sigchld(int32_t sig, void *data)
 	return 0;
 }
 
+#define MAX_FD_WATCHES 256
+
+/* Watched descriptors. qb_loop keeps its own entry per fd; the slot's generation tells
+ * a dispatch whether fn replaced or removed the very watch it was called for. */
+static struct fd_watch {
+	int fd; /* -1 = free */
+	uint32_t gen;
+	hax_fd_fn fn;
+	void *data;
+} fd_watches[MAX_FD_WATCHES];
+
+static struct fd_watch *fd_watch_find(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_FD_WATCHES; i++)
+		if (fd_watches[i].fn && fd_watches[i].fd == fd)
+			return &fd_watches[i];
+	return NULL;
+}
+
+static int32_t on_fd(int32_t fd, int32_t revents, void *data)
+{
+	struct fd_watch *w = data;
+	uint32_t gen = w->gen;
+
+	if (!w->fn || w->fd != fd)
+		return -1;
+	w->fn(w->data, fd, (uint32_t)revents);
+	/* Unwatched from fn: tell qb_loop its entry is gone (it would revive it on 0). */
+	return w->fn && w->fd == fd && w->gen == gen ? 0 : -1;
+}
+
+int hax_fd_watch(int fd, uint32_t events, hax_fd_fn fn, void *data)
+{
+	struct fd_watch *w = fd_watch_find(fd);
+	size_t i;
+	int r;
+
+	if (fd < 0 || !fn)
+		return -EINVAL;
+	if (w) {
+		w->fn = fn;
+		w->data = data;
+		return qb_loop_poll_mod(hd.loop, QB_LOOP_MED, fd, (int32_t)events, w, on_fd);
+	}
+	for (i = 0; i < MAX_FD_WATCHES && fd_watches[i].fn; i++)
+		;
+	if (i == MAX_FD_WATCHES)
+		return -ENOSPC;
+	w = &fd_watches[i];
+	r = qb_loop_poll_add(hd.loop, QB_LOOP_MED, fd, (int32_t)events, w, on_fd);
+	if (r < 0)
+		return r;
+	*w = (struct fd_watch){.fd = fd, .gen = w->gen + 1, .fn = fn, .data = data};
+	return 0;
+}
+
+void hax_fd_unwatch(int fd)
+{
+	struct fd_watch *w = fd_watch_find(fd);
+
+	if (!w)
+		return;
+	qb_loop_poll_del(hd.loop, fd);
+	w->fn = NULL;
+	w->fd = -1;
+	w->gen++;
+}
+
 void hax_log(int prio, const char *fmt, ...)
 {
 	char buf[1024];

@@ -17,6 +17,7 @@
 
 #define MAX_TIMERS 256
 #define MAX_CHILDREN 256
+#define MAX_FD_WATCHES 256
 
 char seam_log[65536];
 
@@ -137,6 +138,81 @@ static int32_t on_sigchld(int32_t sig, void *data)
 	return 0;
 }
 
+/* File descriptors, as main.c watches them (see there for the generation). */
+static struct fd_watch {
+	int fd;
+	uint32_t gen;
+	hax_fd_fn fn;
+	void *data;
+} fd_watches[MAX_FD_WATCHES];
+
+static struct fd_watch *fd_watch_find(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_FD_WATCHES; i++)
+		if (fd_watches[i].fn && fd_watches[i].fd == fd)
+			return &fd_watches[i];
+	return NULL;
+}
+
+static int32_t on_fd(int32_t fd, int32_t revents, void *data)
+{
+	struct fd_watch *w = data;
+	uint32_t gen = w->gen;
+
+	if (!w->fn || w->fd != fd)
+		return -1;
+	w->fn(w->data, fd, (uint32_t)revents);
+	return w->fn && w->fd == fd && w->gen == gen ? 0 : -1;
+}
+
+int hax_fd_watch(int fd, uint32_t events, hax_fd_fn fn, void *data)
+{
+	struct fd_watch *w = fd_watch_find(fd);
+	size_t i;
+	int r;
+
+	if (fd < 0 || !fn)
+		return -EINVAL;
+	if (w) {
+		w->fn = fn;
+		w->data = data;
+		return qb_loop_poll_mod(loop, QB_LOOP_MED, fd, (int32_t)events, w, on_fd);
+	}
+	for (i = 0; i < MAX_FD_WATCHES && fd_watches[i].fn; i++)
+		;
+	if (i == MAX_FD_WATCHES)
+		return -ENOSPC;
+	w = &fd_watches[i];
+	r = qb_loop_poll_add(loop, QB_LOOP_MED, fd, (int32_t)events, w, on_fd);
+	if (r < 0)
+		return r;
+	*w = (struct fd_watch){.fd = fd, .gen = w->gen + 1, .fn = fn, .data = data};
+	return 0;
+}
+
+void hax_fd_unwatch(int fd)
+{
+	struct fd_watch *w = fd_watch_find(fd);
+
+	if (!w)
+		return;
+	qb_loop_poll_del(loop, fd);
+	w->fn = NULL;
+	w->fd = -1;
+	w->gen++;
+}
+
+size_t seam_fds_watched(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < MAX_FD_WATCHES; i++)
+		n += fd_watches[i].fn != NULL;
+	return n;
+}
+
 void hax_log(int prio, const char *fmt, ...)
 {
 	size_t used = strlen(seam_log);
@@ -156,15 +232,24 @@ static void on_deadline(void *data)
 	qb_loop_stop(loop);
 }
 
+static void on_kick(void *data)
+{
+	(void)data;
+}
+
 bool seam_run_until(const int *calls, int want, uint64_t ms)
 {
-	qb_loop_timer_handle h;
+	qb_loop_timer_handle h, kick;
 	bool expired = false;
 
 	if (qb_loop_timer_add(loop, QB_LOOP_LOW, ms * 1000000ull, &expired, on_deadline, &h) < 0)
 		return false;
-	while (*calls < want && !expired)
+	while (*calls < want && !expired) {
+		/* Jobs left queued by the last qb_loop_stop() only run once something wakes the
+		 * poll: without this kick they would wait for the next timer or fd event. */
+		qb_loop_timer_add(loop, QB_LOOP_LOW, 0, NULL, on_kick, &kick);
 		qb_loop_run(loop);
+	}
 	if (!expired)
 		qb_loop_timer_del(loop, h);
 	return *calls >= want;

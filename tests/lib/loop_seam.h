@@ -1,6 +1,6 @@
 /*
  * The loop seam of haxd/loop.h over a real qb_loop, as haxd/main.c implements it
- * (timers, the SIGCHLD reaper, hax_log), shared by the test programs of the fence
+ * (timers, the SIGCHLD reaper, fd watches, hax_log), shared by the test programs of the fence
  * drivers, the child runner and the sim hypervisor driver, and the redfish harness.
  * Every hax_log line is also kept in seam_log for tests that look for secrets.
  */
@@ -23,8 +23,9 @@ bool seam_run_until(const int *calls, int want, uint64_t ms);
 void seam_run_for(uint64_t ms);
 void seam_stop(void);
 
-/* Timers armed and children watched right now: 0 once an operation is over. */
+/* Timers armed, children and fds watched right now: 0 once an operation is over. */
 size_t seam_timers_armed(void);
 size_t seam_children_watched(void);
+size_t seam_fds_watched(void);
 
 #endif

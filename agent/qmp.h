@@ -1,0 +1,50 @@
+/*
+ * A QMP client (the QEMU Machine Protocol: one JSON object per line over a unix socket),
+ * asynchronous on the one loop (haxd/loop.h fd watches): connect, wait for the greeting,
+ * negotiate with qmp_capabilities, then commands with ids whose replies may come in any
+ * order, and events. EOF (QEMU quit or died) or bad data closes the connection and fails
+ * every pending command.
+ */
+#ifndef HAX_QMP_H
+#define HAX_QMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct qmp;
+
+/* A command's reply: ret is its "return" value (borrowed for the call), or NULL with err
+ * saying why (QEMU's error text, or "disconnected"). tag is the caller's, as given. */
+typedef void (*qmp_reply_fn)(void *data, uint64_t tag, json_t *ret, const char *err);
+
+struct qmp_callbacks {
+	/* Negotiation done: commands now run (they may be queued before). */
+	void (*ready)(void *data);
+	/* The connection is gone: -ECONNRESET (EOF), -EPROTO (bad data) or another -errno.
+	 * Pending commands have already failed. The caller still owns q: qmp_free() it. */
+	void (*closed)(void *data, int err);
+	/* An asynchronous event ("SHUTDOWN", "STOP", "RESUME", "MIGRATION", ...); evdata is
+	 * its "data" member (borrowed, may be NULL). */
+	void (*event)(void *data, const char *event, json_t *evdata);
+};
+
+/* Connect to the QMP socket at path. 0 or -errno (-ENOENT, -ECONNREFUSED: nobody
+ * listens); nothing is called back from inside this call. */
+int qmp_connect(const char *path, const struct qmp_callbacks *cb, void *data, struct qmp **out);
+
+/* Queue command cmd with args (stolen; NULL = none). fn is called exactly once from the
+ * loop unless q is freed first. tag lets the caller tell whether the operation that asked
+ * still exists when the reply comes. 0 or -ENOTCONN once closed. */
+int qmp_command(struct qmp *q, const char *cmd, json_t *args, qmp_reply_fn fn, void *data,
+		uint64_t tag);
+
+/* True between ready and closed. */
+bool qmp_is_ready(const struct qmp *q);
+
+/* Close and free; no callback runs afterwards, pending ones are dropped. Safe from inside
+ * any of q's callbacks, and with NULL. */
+void qmp_free(struct qmp *q);
+
+#endif
