@@ -25,6 +25,7 @@ struct agent_op {
 	/* migrate-out: progress reporting */
 	char target[HAX_NAME_MAX];
 	uint64_t started_ns, last_progress_ns;
+	int64_t downtime_ms;           /* as the driver reported it; -1 unknown */
 	char if_state[16];             /* destroy only a copy in this state ("incoming") */
 };
 
@@ -183,6 +184,12 @@ static void op_done(void *opaque, int result, const char *msg)
 	hax_log(result == 0 ? LOG_INFO : LOG_WARNING, "agent: %s %s (incarnation %llu): %s",
 		op->cmd, op->name, (unsigned long long)op->incarnation,
 		result == 0 ? "done" : (msg ? msg : strerror(-result)));
+	if (result == 0 && strcmp(op->cmd, "migrate-out") == 0)
+		hax_log(LOG_NOTICE, "agent: %s migrated to %s in %llu ms, downtime %lld ms%s", op->name,
+			op->target,
+			(unsigned long long)((hax_now_mono_ns() - op->started_ns) / 1000000),
+			(long long)op->downtime_ms,
+			op->downtime_ms < 0 ? " (not reported by the driver)" : "");
 	a->gen++;
 	send_result(a, op->cmd, op->name, op->incarnation, result, msg);
 	json_decref(op->start);
@@ -289,6 +296,8 @@ static void migrate_progress(void *opaque, const struct hv_migrate_progress *p)
 	uint64_t now = hax_now_mono_ns();
 	json_t *j;
 
+	if (p->downtime_ms >= 0)
+		op->downtime_ms = p->downtime_ms;
 	if (!a->out.progress || now - op->last_progress_ns < AGENT_PROGRESS_MS * 1000000ull)
 		return;
 	op->last_progress_ns = now;
@@ -337,6 +346,7 @@ static int run_migrate(struct agent *a, const json_t *cmd, struct agent_op *op)
 		return -EINVAL;
 	hax_strlcpy(op->target, out.target_host, sizeof(op->target));
 	op->started_ns = hax_now_mono_ns();
+	op->downtime_ms = -1;
 	return a->drv->migrate_send(a->hv, &out, migrate_progress, op_done, op);
 }
 

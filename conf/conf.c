@@ -1091,6 +1091,22 @@ static void resolve_fence(struct parser *p, int fi)
 	}
 }
 
+/* SCSI fencing cuts off the sessions that registered the victim's key: the guests' own
+ * sessions must register it (sim guests do). QEMU's iSCSI driver cannot, so once haxd
+ * took the reservation its guests could not write at all. */
+static void check_scsi_driver(struct parser *p)
+{
+	int i;
+
+	if (p->c->cluster.driver != CONF_DRIVER_QEMU)
+		return;
+	for (i = 0; i < p->c->nfences; i++)
+		if (p->c->fences[i].driver == CONF_FENCE_SCSI)
+			perr_at(p, p->c->fences[i].line,
+				"fence %s: SCSI-3 reservation fencing does not work with driver qemu (QEMU's iSCSI sessions cannot register the host's key); use power fencing",
+				p->c->fences[i].name);
+}
+
 /* Two hosts with one nodeid or one initiator name would fence or reserve each other. */
 static void check_hosts_unique(struct parser *p)
 {
@@ -1129,6 +1145,7 @@ static void finish(struct parser *p)
 	for (i = 0; i < p->c->nfences; i++)
 		resolve_fence(p, i);
 	check_hosts_unique(p);
+	check_scsi_driver(p);
 }
 
 static void parser_free(struct parser *p)
