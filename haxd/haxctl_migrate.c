@@ -82,8 +82,11 @@ static void describe(const struct follow *f, const json_t *d, char *out, size_t 
 	} else {
 		const char *why = json_string_value(json_object_get(d, "reason"));
 
-		snprintf(out, len, "%-16s %s on %s%s%s", f->name, st, jstr(d, "host"),
-			 why && *why ? ": " : "", why && *why ? why : "");
+		if (strcmp(st, "running") == 0 && !(why && *why))
+			snprintf(out, len, "%-16s waiting on %s", f->name, jstr(d, "host"));
+		else
+			snprintf(out, len, "%-16s %s on %s%s%s", f->name, st, jstr(d, "host"),
+				 why && *why ? ": " : "", why && *why ? why : "");
 	}
 }
 

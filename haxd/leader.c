@@ -1014,7 +1014,11 @@ static void evacuate_host(struct leader *l, size_t h, struct mig_load *ml)
 		if (!wanted[j])
 			continue;
 		if (where[j] < 0) {
-			snprintf(why, sizeof(why), "cannot evacuate: %s", reason[j]);
+			/* The avoided hosts are where its migrations failed, not its starts. */
+			snprintf(why, sizeof(why), "cannot evacuate: %s",
+				 strncmp(reason[j], "its start failed", 16) == 0
+					 ? "its migration failed on every available host"
+					 : reason[j]);
 			set_domain(l, d, DOM_RUNNING, NULL, why);
 			continue;
 		}
