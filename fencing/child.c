@@ -323,6 +323,23 @@ ssize_t child_read_stderr(const struct child_run *c, uint64_t from, char *buf, s
 	return n < 0 ? -errno : n;
 }
 
+pid_t child_pid(const struct child_run *c)
+{
+	return c->pid;
+}
+
+void child_detach(struct child_run *c)
+{
+	if (!c)
+		return;
+	hax_timer_del(c->deadline);
+	hax_child_unwatch(c->pid);
+	close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	free(c);
+}
+
 int child_signal(struct child_run *c, int sig)
 {
 	/* Not reaped yet (we would have been told): neither number can be recycled. */

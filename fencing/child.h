@@ -51,4 +51,12 @@ ssize_t child_read_stderr(const struct child_run *c, uint64_t from, char *buf, s
  * it exits. 0 or -errno. */
 int child_signal(struct child_run *c, int sig);
 
+/* The child's pid (also its process group), e.g. to find what it started. */
+pid_t child_pid(const struct child_run *c);
+
+/* Forget the child without killing it: no callback; it is reaped when it exits. For a
+ * child that must be left to finish on its own (haxd stopping in the middle of an xl
+ * migrate past its point of no return). Accepts NULL. */
+void child_detach(struct child_run *c);
+
 #endif
