@@ -44,20 +44,20 @@
 #include "xl_parse.h"
 
 #define XL_DEFAULT "/usr/sbin/xl"
-#define XL_SSH_DEFAULT                                                                     \
-	"ssh -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 "              \
+#define XL_SSH_DEFAULT                                                                             \
+	"ssh -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 "                      \
 	"-o ServerAliveCountMax=3"
 
-#define XL_CMD_TIMEOUT_MS 30000     /* list, info, shutdown, pause, settings */
+#define XL_CMD_TIMEOUT_MS 30000 /* list, info, shutdown, pause, settings */
 #define XL_CREATE_TIMEOUT_MS 120000
 #define XL_DESTROY_TIMEOUT_MS 60000
-#define XL_DESTROY_GRACE_MS 30000   /* a dying domain may linger this long */
+#define XL_DESTROY_GRACE_MS 30000 /* a dying domain may linger this long */
 #define XL_POLL_MS 500
-#define XL_START_SETTLE_MS 500      /* a guest that dies at once is a failed start */
+#define XL_START_SETTLE_MS 500 /* a guest that dies at once is a failed start */
 #define XL_ABSENT_GRACE_MS 5000
 #define XL_INFO_MAX_AGE_MS 30000
 #define XL_MIG_POLL_MS 200
-#define XL_CANCEL_GRACE_MS 30000    /* after the transport is cut, xl resumes and exits */
+#define XL_CANCEL_GRACE_MS 30000 /* after the transport is cut, xl resumes and exits */
 #define XL_MAX_ARGS 16
 #define XL_SSH_MAX 512
 
@@ -71,24 +71,24 @@ typedef void (*xl_step_fn)(struct xl_op *op, int result, int status, const char 
 /* What the last listings showed of one domain, for the absence grace. */
 struct seen {
 	struct hv_domain_info info;
-	uint64_t last_ns;          /* listing (start time) that showed it live; 0 = none */
-	uint64_t forgot_ns;        /* hax removed it then: older listings do not count */
+	uint64_t last_ns;   /* listing (start time) that showed it live; 0 = none */
+	uint64_t forgot_ns; /* hax removed it then: older listings do not count */
 };
 
 struct hv {
-	char dir[PATH_MAX / 2];    /* STATE_DIR/xl; half, so NAME.EXT always fits */
+	char dir[PATH_MAX / 2]; /* STATE_DIR/xl; half, so NAME.EXT always fits */
 	char xl[PATH_MAX];
 	char ssh[XL_SSH_MAX];
 	char host[HAX_NAME_MAX];
 	uint32_t nodeid;
-	uint64_t mem_mib;          /* configured capacity; 0 = from xl info */
+	uint64_t mem_mib; /* configured capacity; 0 = from xl info */
 	uint32_t vcpus;
 	struct xl_info info;
-	uint64_t info_ns;          /* when info was read; 0 = never */
+	uint64_t info_ns; /* when info was read; 0 = never */
 	uint32_t dom0_mib;
 	struct seen *seen;
 	size_t nseen;
-	struct xl_op *ops;         /* in flight; fini detaches their children */
+	struct xl_op *ops; /* in flight; fini detaches their children */
 };
 
 struct xl_op {
@@ -121,15 +121,14 @@ struct xl_op {
 	struct xl_mig_status mig;
 	enum xl_mig_phase reported;
 	uint64_t err_off;
-	char tail[512];            /* an incomplete last line of stderr */
+	char tail[512]; /* an incomplete last line of stderr */
 	bool cancelling, killed;
 	uint64_t mig_deadline_ns, cancel_ns;
 };
 
 /* ---- files ---------------------------------------------------------------------- */
 
-static void dom_file(const struct hv *hv, const char *name, const char *ext, char *out,
-		     size_t len)
+static void dom_file(const struct hv *hv, const char *name, const char *ext, char *out, size_t len)
 {
 	snprintf(out, len, "%s/%s.%s", hv->dir, name, ext);
 }
@@ -159,8 +158,9 @@ static int write_meta(const struct hv *hv, const char *name, uint64_t incarnatio
 		      const char *definition)
 {
 	char path[PATH_MAX], *text;
-	json_t *meta = json_pack("{s:s, s:I, s:s}", "name", name, "incarnation",
-				 (json_int_t)incarnation, "definition", definition ? definition : "");
+	json_t *meta =
+	    json_pack("{s:s, s:I, s:s}", "name", name, "incarnation", (json_int_t)incarnation,
+		      "definition", definition ? definition : "");
 	int r;
 
 	text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
@@ -196,8 +196,8 @@ static void remove_meta(const struct hv *hv, const char *name)
 
 /* ---- operations ------------------------------------------------------------------ */
 
-static struct xl_op *op_new(struct hv *hv, enum xl_op_kind kind, const char *name,
-			    hv_done_fn done, void *opaque)
+static struct xl_op *op_new(struct hv *hv, enum xl_op_kind kind, const char *name, hv_done_fn done,
+			    void *opaque)
 {
 	struct xl_op *op = hax_xcalloc(1, sizeof(*op));
 
@@ -386,8 +386,9 @@ static size_t from_listing(struct hv *hv, const struct xl_dom *doms, size_t n,
 		hax_strlcpy(info.name, base, sizeof(info.name));
 		info.state = dom_state(d, kind);
 		info.incarnation = d->incarnation ? d->incarnation : meta_incarnation(hv, base);
-		info.memory_mib = d->have_long && d->target_memkb ? (uint32_t)(d->target_memkb / 1024)
-								   : d->mem_mib;
+		info.memory_mib = d->have_long && d->target_memkb
+				      ? (uint32_t)(d->target_memkb / 1024)
+				      : d->mem_mib;
 		info.vcpus = d->vcpus;
 		for (k = 0; k < count && strcmp(out[k].name, base) != 0; k++)
 			;
@@ -545,7 +546,9 @@ static int xl_capacity(struct hv *hv, struct hv_capacity *out)
 	uint64_t total = hv->info.total_mib;
 
 	/* What domains may use: the host's memory less Domain-0's. */
-	out->mem_total_mib = hv->mem_mib ? hv->mem_mib : total > hv->dom0_mib ? total - hv->dom0_mib : 0;
+	out->mem_total_mib = total > hv->dom0_mib ? total - hv->dom0_mib : 0;
+	if (hv->mem_mib)
+		out->mem_total_mib = hv->mem_mib;
 	out->vcpus = hv->vcpus ? hv->vcpus : hv->info.nr_cpus;
 	return 0;
 }
@@ -570,15 +573,16 @@ static void start_next_setting(struct xl_op *op)
 {
 	struct hv *hv = op->hv;
 	char w[16], c[16], mem[32], vc[16];
-	const char *sched = strcmp(hv->info.scheduler, "credit2") == 0 ? "sched-credit2"
-								       : "sched-credit";
+	const char *sched =
+	    strcmp(hv->info.scheduler, "credit2") == 0 ? "sched-credit2" : "sched-credit";
 	int r = 0;
 
 	snprintf(w, sizeof(w), "%d", op->set.weight);
 	snprintf(c, sizeof(c), "%d", op->set.cap);
 	if (op->set.weight >= 0 || op->set.cap >= 0) {
 		/* "-w W -c C", or just the one that is set */
-		const char *a1 = op->set.weight >= 0 ? "-w" : "-c", *v1 = op->set.weight >= 0 ? w : c;
+		const char *a1 = op->set.weight >= 0 ? "-w" : "-c",
+			   *v1 = op->set.weight >= 0 ? w : c;
 		bool both = op->set.weight >= 0 && op->set.cap >= 0;
 
 		op->set.weight = op->set.cap = -1;
@@ -751,8 +755,8 @@ static void destroy_next(struct xl_op *op)
 		return;
 	}
 	op->ntargets--;
-	if (xl_run(op, XL_DESTROY_TIMEOUT_MS, destroyed_one, "destroy",
-		   op->targets[op->ntargets], NULL) < 0)
+	if (xl_run(op, XL_DESTROY_TIMEOUT_MS, destroyed_one, "destroy", op->targets[op->ntargets],
+		   NULL) < 0)
 		destroy_again(op, -EIO, "cannot run xl destroy");
 }
 
@@ -766,9 +770,9 @@ static void destroy_listed(struct xl_op *op, int result, int status, const char 
 	size_t n = 0, i, k;
 
 	if (result < 0 || status != 0 || xl_parse_list(out, &d, &n, msg, sizeof(msg)) < 0) {
-		destroy_again(op, -EIO, result < 0 || status != 0
-					    ? why(result, status, err, msg, sizeof(msg))
-					    : msg);
+		destroy_again(op, -EIO,
+			      result < 0 || status != 0 ? why(result, status, err, msg, sizeof(msg))
+							: msg);
 		return;
 	}
 	op->ntargets = 0;
@@ -834,8 +838,7 @@ static void stop_later(struct xl_op *op)
 		op_finish(op, -ENOMEM, "cannot arm a timer");
 }
 
-static void stop_polled(struct xl_op *op, int result, int status, const char *out,
-			const char *err)
+static void stop_polled(struct xl_op *op, int result, int status, const char *out, const char *err)
 {
 	struct xl_dom *d = NULL;
 	char msg[160];
@@ -889,8 +892,9 @@ static void stop_requested(struct xl_op *op, int result, int status, const char 
 			return;
 	}
 	if (result < 0 || status != 0)
-		hax_log(LOG_WARNING, "xl: %s refused a graceful shutdown (%s): destroyed at the "
-				     "deadline",
+		hax_log(LOG_WARNING,
+			"xl: %s refused a graceful shutdown (%s): destroyed at the "
+			"deadline",
 			op->name, why(result, status, err, msg, sizeof(msg)));
 	stop_later(op);
 }
@@ -981,7 +985,7 @@ static int xl_migrate_prepare(struct hv *hv, const struct hv_migrate_in *req, hv
 /* Every descendant of pid (from /proc): what xl migrate started, its transport first. */
 static size_t descendants(pid_t pid, pid_t *out, size_t max)
 {
-	pid_t (*all)[2] = NULL;
+	pid_t(*all)[2] = NULL;
 	size_t nall = 0, n = 0, i, k;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
@@ -1087,14 +1091,16 @@ static void migrate_cancel(struct xl_op *op, uint64_t now)
 		op->cancelling = true;
 		op->cancel_ns = now + XL_CANCEL_GRACE_MS * 1000000ull;
 		n = descendants(child_pid(op->child), kids, HAX_ARRAY_SIZE(kids));
-		hax_log(LOG_WARNING, "xl: migration of %s timed out before the target "
-				     "acknowledged: cutting its stream (%zu processes)",
+		hax_log(LOG_WARNING,
+			"xl: migration of %s timed out before the target "
+			"acknowledged: cutting its stream (%zu processes)",
 			op->name, n);
 		for (i = 0; i < n; i++)
 			kill(kids[i], SIGTERM);
 	} else if (now >= op->cancel_ns && !op->killed) {
-		hax_log(LOG_ERR, "xl: xl migrate %s did not end after its stream was cut: "
-				 "killing it",
+		hax_log(LOG_ERR,
+			"xl: xl migrate %s did not end after its stream was cut: "
+			"killing it",
 			op->name);
 		op->killed = true;
 		child_signal(op->child, SIGKILL);
@@ -1138,9 +1144,11 @@ static void migrate_exited(struct xl_op *op, int result, int status, const char 
 		op_finish(op, -ENOENT, "no such domain here");
 	} else if (m->failure == XL_MIG_FAIL_HANDSHAKE || op->killed ||
 		   (m->phase >= XL_MIG_ACKNOWLEDGED && m->failure == XL_MIG_OK)) {
-		snprintf(msg, sizeof(msg), "%s: the outcome is unknown, check the domain at both "
-					   "ends",
-			 m->failure == XL_MIG_FAIL_HANDSHAKE ? "migration failed during final handshake"
+		snprintf(msg, sizeof(msg),
+			 "%s: the outcome is unknown, check the domain at both "
+			 "ends",
+			 m->failure == XL_MIG_FAIL_HANDSHAKE
+			     ? "migration failed during final handshake"
 			 : op->killed ? "xl migrate was killed after its timeout"
 				      : "xl migrate failed after the target acknowledged");
 		op_finish(op, -EPROTO, msg);
@@ -1151,11 +1159,11 @@ static void migrate_exited(struct xl_op *op, int result, int status, const char 
 	}
 }
 
-static int xl_migrate_send(struct hv *hv, const struct hv_migrate_out *req,
-			   hv_progress_fn progress, hv_done_fn done, void *opaque)
+static int xl_migrate_send(struct hv *hv, const struct hv_migrate_out *req, hv_progress_fn progress,
+			   hv_done_fn done, void *opaque)
 {
-	char *argv[] = {hv->xl, "migrate", "-s", hv->ssh, (char *)req->name,
-			(char *)req->target_host, NULL};
+	char *argv[] = {
+	    hv->xl, "migrate", "-s", hv->ssh, (char *)req->name, (char *)req->target_host, NULL};
 	struct xl_op *op;
 	int r;
 
@@ -1165,7 +1173,7 @@ static int xl_migrate_send(struct hv *hv, const struct hv_migrate_out *req,
 		return -EBUSY;
 	op = op_new(hv, OP_MIGRATE, req->name, done, opaque);
 	op->progress = progress;
-	op->reported = (enum xl_mig_phase)-1;
+	op->reported = (enum xl_mig_phase) - 1;
 	if (req->timeout_ms)
 		op->mig_deadline_ns = op->started_ns + req->timeout_ms * 1000000ull;
 	/* No deadline on the child: past the acknowledgement it must never be killed. */
@@ -1196,9 +1204,9 @@ static int xl_init(struct hv **out, const struct hv_host *host, char *err, size_
 		return -EIO;
 	}
 	hax_strlcpy(hv->xl, host->xl && *host->xl ? host->xl : XL_DEFAULT, sizeof(hv->xl));
-	if (hax_strlcpy(hv->ssh, host->xl_migrate_ssh && *host->xl_migrate_ssh
-				     ? host->xl_migrate_ssh
-				     : XL_SSH_DEFAULT,
+	if (hax_strlcpy(hv->ssh,
+			host->xl_migrate_ssh && *host->xl_migrate_ssh ? host->xl_migrate_ssh
+								      : XL_SSH_DEFAULT,
 			sizeof(hv->ssh)) < 0 ||
 	    access(hv->xl, X_OK) < 0) {
 		snprintf(err, errlen, "xl program %s: %s", hv->xl,
@@ -1225,17 +1233,17 @@ static void xl_fini(struct hv *hv)
 }
 
 const struct hv_ops hv_xl_ops = {
-	.name = "xl",
-	.init = xl_init,
-	.fini = xl_fini,
-	.list = xl_list,
-	.capacity = xl_capacity,
-	.validate = xl_validate,
-	.start = xl_start,
-	.stop = xl_stop,
-	.destroy = xl_destroy,
-	.pause = xl_pause,
-	.live_migration = true,
-	.migrate_prepare = xl_migrate_prepare,
-	.migrate_send = xl_migrate_send,
+    .name = "xl",
+    .init = xl_init,
+    .fini = xl_fini,
+    .list = xl_list,
+    .capacity = xl_capacity,
+    .validate = xl_validate,
+    .start = xl_start,
+    .stop = xl_stop,
+    .destroy = xl_destroy,
+    .pause = xl_pause,
+    .live_migration = true,
+    .migrate_prepare = xl_migrate_prepare,
+    .migrate_send = xl_migrate_send,
 };

@@ -50,8 +50,8 @@ static int parse_u32(const char *s, uint32_t *out)
 static int parse_state(const char *s, unsigned *flags, char *reason)
 {
 	static const char letter[6] = {'r', 'b', 'p', 's', 0, 'd'};
-	static const unsigned bit[6] = {XL_RUNNING, XL_BLOCKED, XL_PAUSED, XL_SHUTDOWN, 0,
-					XL_DYING};
+	static const unsigned bit[6] = {XL_RUNNING,  XL_BLOCKED, XL_PAUSED,
+					XL_SHUTDOWN, 0,		 XL_DYING};
 	int i;
 
 	if (strlen(s) != 6)
@@ -197,7 +197,7 @@ static uint64_t json_u64(const json_t *o, const char *key)
 	const json_t *v = json_object_get(o, key);
 
 	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v)
-								 : 0;
+							       : 0;
 }
 
 static void fill_long(struct xl_dom *d, const json_t *c_info, const json_t *b_info)
@@ -217,8 +217,7 @@ static void fill_long(struct xl_dom *d, const json_t *c_info, const json_t *b_in
 	xl_cmdline_hax(cmdline ? cmdline : "", &d->incarnation, &d->nodeid);
 }
 
-int xl_merge_list_long(const char *json, struct xl_dom *doms, size_t n, char *err,
-		       size_t errlen)
+int xl_merge_list_long(const char *json, struct xl_dom *doms, size_t n, char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr), *e;
@@ -411,8 +410,20 @@ void xl_cmdline_hax(const char *cmdline, uint64_t *incarnation, uint32_t *nodeid
 
 /* ---- xl.cfg ------------------------------------------------------------------------ */
 
-enum tok { T_EOF, T_ID, T_EQ, T_PLUSEQ, T_STRING, T_NUMBER, T_LBRACK, T_RBRACK, T_COMMA,
-	   T_NL, T_SEMI, T_ERR };
+enum tok {
+	T_EOF,
+	T_ID,
+	T_EQ,
+	T_PLUSEQ,
+	T_STRING,
+	T_NUMBER,
+	T_LBRACK,
+	T_RBRACK,
+	T_COMMA,
+	T_NL,
+	T_SEMI,
+	T_ERR
+};
 
 struct lexer {
 	const char *s;
@@ -420,7 +431,7 @@ struct lexer {
 	int line;
 	size_t tok_start;
 	int tok_line;
-	char *val;           /* ID, STRING, NUMBER text (malloc'd, owned by the lexer) */
+	char *val; /* ID, STRING, NUMBER text (malloc'd, owned by the lexer) */
 	char err[128];
 };
 
@@ -553,7 +564,8 @@ static int parse_list(struct lexer *lx, struct xl_cfg_item *it)
 	it->type = XL_CFG_LIST;
 	while (t != T_RBRACK) {
 		if (t != T_STRING && t != T_NUMBER) {
-			snprintf(lx->err, sizeof(lx->err), "expected a string or number in the list");
+			snprintf(lx->err, sizeof(lx->err),
+				 "expected a string or number in the list");
 			return -EINVAL;
 		}
 		it->list = hax_xrealloc(it->list, (it->nlist + 1) * sizeof(*it->list));
@@ -709,8 +721,7 @@ static const struct cfg_rule {
 
 static const char *const type_names[] = {"a string", "a number", "a list"};
 
-static int check_rule(const struct xl_cfg *cfg, const struct cfg_rule *r, char *err,
-		      size_t errlen)
+static int check_rule(const struct xl_cfg *cfg, const struct cfg_rule *r, char *err, size_t errlen)
 {
 	const struct xl_cfg_item *it = xl_cfg_get(cfg, r->key);
 	char plus[sizeof(it->key)];
@@ -830,8 +841,8 @@ static void put_extra(char **buf, size_t *len, const char *extra, uint64_t incar
 		put_str(&line, &llen, w);
 		put_str(&line, &llen, " ");
 	}
-	snprintf(tail, sizeof(tail), "hax.incarnation=%" PRIu64 " hax.nodeid=%" PRIu32,
-		 incarnation, nodeid);
+	snprintf(tail, sizeof(tail), "hax.incarnation=%" PRIu64 " hax.nodeid=%" PRIu32, incarnation,
+		 nodeid);
 	put_str(&line, &llen, tail);
 	put_str(buf, len, "extra = ");
 	put_quoted(buf, len, line);
@@ -840,9 +851,8 @@ static void put_extra(char **buf, size_t *len, const char *extra, uint64_t incar
 	free(words);
 }
 
-char *xl_cfg_for_start(const char *text, const char *name, uint64_t incarnation,
-		       uint32_t nodeid, uint32_t memory_mib, uint32_t vcpus, char *err,
-		       size_t errlen)
+char *xl_cfg_for_start(const char *text, const char *name, uint64_t incarnation, uint32_t nodeid,
+		       uint32_t memory_mib, uint32_t vcpus, char *err, size_t errlen)
 {
 	const struct xl_cfg_item *extra;
 	struct xl_cfg cfg;
@@ -863,8 +873,9 @@ char *xl_cfg_for_start(const char *text, const char *name, uint64_t incarnation,
 	put_str(&out, &len, text + pos);
 	if (len && out[len - 1] != '\n')
 		put_str(&out, &len, "\n");
-	put_str(&out, &len, "# Written by hax for this start: the domain's name, and its "
-			    "incarnation for the guest's /proc/cmdline.\nname = ");
+	put_str(&out, &len,
+		"# Written by hax for this start: the domain's name, and its "
+		"incarnation for the guest's /proc/cmdline.\nname = ");
 	put_quoted(&out, &len, name);
 	put_str(&out, &len, "\n");
 	extra = xl_cfg_get(&cfg, "extra");

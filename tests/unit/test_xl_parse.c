@@ -71,7 +71,8 @@ static void test_list_printf_format(void **state)
 	char err[128];
 
 	(void)state;
-	p += sprintf(p, "Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
+	p += sprintf(
+	    p, "Name                                        ID   Mem VCPUs\tState\tTime(s)\n");
 	for (i = 0; i < 2; i++)
 		p += sprintf(p, "%-40s %5d %5lu %5d     %c%c%c%c%c%c  %8.1f\n", names[i],
 			     (int)i + 40, 4096ul, 16, 'r', '-', '-', '-', '-', '-', 12345.6);
@@ -91,15 +92,16 @@ static void test_list_bad(void **state)
 {
 	static const char *const bad[] = {
 	    "",
-	    "libxl: error: libxl.c:100:libxl_list_domain: getting domain info list: Permission denied\n",
+	    "libxl: error: libxl.c:100:libxl_list_domain: getting domain info list: Permission "
+	    "denied\n",
 	    "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
-	    "web1  3  512  1  -b-- 42.1\n",                  /* state too short */
+	    "web1  3  512  1  -b-- 42.1\n", /* state too short */
 	    "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
-	    "web1  x  512  1  -b---- 42.1\n",                /* domid not a number */
+	    "web1  x  512  1  -b---- 42.1\n", /* domid not a number */
 	    "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
-	    "web1  3  512  1  -q---- 42.1\n",                /* unknown state letter */
+	    "web1  3  512  1  -q---- 42.1\n", /* unknown state letter */
 	    "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
-	    "3  512  1  -b---- 42.1\n",                      /* no name */
+	    "3  512  1  -b---- 42.1\n", /* no name */
 	};
 	struct xl_dom *d = NULL;
 	size_t n = 0, i;
@@ -165,7 +167,8 @@ static const char long_text[] =
     "                    \"cap\": 50\n"
     "                },\n"
     "                \"kernel\": \"/boot/vmlinuz-6.1.0-18-amd64\",\n"
-    "                \"cmdline\": \"root=/dev/xvda1 ro console=hvc0 hax.incarnation=17 hax.nodeid=2\",\n"
+    "                \"cmdline\": \"root=/dev/xvda1 ro console=hvc0 hax.incarnation=17 "
+    "hax.nodeid=2\",\n"
     "                \"type.pvh\": {\n"
     "                    \"pvshim_extra\": \"pv-shim console=xen,pv\"\n"
     "                },\n"
@@ -175,7 +178,8 @@ static const char long_text[] =
     "            },\n"
     "            \"disks\": [\n"
     "                {\n"
-    "                    \"pdev_path\": \"/dev/disk/by-path/ip-10.0.0.5:3260-iscsi-iqn.2007-10.cz.zcu:san-lun-3\",\n"
+    "                    \"pdev_path\": "
+    "\"/dev/disk/by-path/ip-10.0.0.5:3260-iscsi-iqn.2007-10.cz.zcu:san-lun-3\",\n"
     "                    \"vdev\": \"xvda\",\n"
     "                    \"backend\": \"phy\",\n"
     "                    \"format\": \"raw\",\n"
@@ -271,7 +275,8 @@ static const char info_text[] =
     "cores_per_socket       : 8\n"
     "threads_per_core       : 2\n"
     "cpu_mhz                : 2394.454\n"
-    "hw_caps                : bfebfbff:77fafbff:2c100800:00000121:0000000f:009c67af:00000000:00000100\n"
+    "hw_caps                : "
+    "bfebfbff:77fafbff:2c100800:00000121:0000000f:009c67af:00000000:00000100\n"
     "virt_caps              : pv hvm hvm_directio pv_directio hap shadow\n"
     "total_memory           : 65431\n"
     "free_memory            : 60123\n"
@@ -384,9 +389,11 @@ static void test_migrate_failures(void **state)
 	static const char before[] =
 	    "migration target: Ready to receive domain.\n"
 	    "Saving to migration stream new xl format (info 0x3/0x0/1552)\n"
-	    "libxl: error: libxl_create.c:1692:domcreate_rebuild_done: Domain 7:cannot (re-)build domain: -3\n"
+	    "libxl: error: libxl_create.c:1692:domcreate_rebuild_done: Domain 7:cannot (re-)build "
+	    "domain: -3\n"
 	    "migration target: Domain creation failed (code -3).\n"
-	    "libxl: error: libxl_stream_write.c:350:libxl__xc_domain_save_done: Domain 3:saving domain: domain responded to suspend request: Broken pipe\n"
+	    "libxl: error: libxl_stream_write.c:350:libxl__xc_domain_save_done: Domain 3:saving "
+	    "domain: domain responded to suspend request: Broken pipe\n"
 	    "migration sender: libxl_domain_suspend failed (rc=-3)\n"
 	    "Migration failed, resuming at sender.\n";
 	static const char handshake[] =
@@ -413,7 +420,8 @@ static void test_migrate_failures(void **state)
 	    "Migration failed due to problems at target.\n";
 	static const char suspend[] =
 	    "migration target: Ready to receive domain.\n"
-	    "libxl: error: libxl_dom_suspend.c:414:suspend_common_wait_guest_timeout: Domain 3:guest did not suspend, timed out\n"
+	    "libxl: error: libxl_dom_suspend.c:414:suspend_common_wait_guest_timeout: Domain "
+	    "3:guest did not suspend, timed out\n"
 	    "migration sender: libxl_domain_suspend failed (rc=-8)\n"
 	    "Migration failed, failed to suspend at sender.\n";
 	struct xl_mig_status st;
@@ -475,7 +483,8 @@ static const char cfg_text[] =
     "vcpus = 2\n"
     "cpu_weight = 512\n"
     "cap = 50\n"
-    "disk = [ 'format=raw, vdev=xvda, access=rw, target=/dev/disk/by-path/ip-10.0.0.5:3260-iscsi-iqn.2007-10.cz.zcu:san-lun-3',\n"
+    "disk = [ 'format=raw, vdev=xvda, access=rw, "
+    "target=/dev/disk/by-path/ip-10.0.0.5:3260-iscsi-iqn.2007-10.cz.zcu:san-lun-3',\n"
     "         'phy:/dev/vg0/web1-swap,xvdb,w', ]\n"
     "vif = [ 'bridge=xenbr0, mac=00:16:3e:00:00:01' ]\n"
     "on_crash = \"restart\"\n";
