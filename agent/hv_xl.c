@@ -5,8 +5,11 @@
  * transfer: it runs without one, and a cancel before that point cuts its transport so
  * that xl itself resumes the domain at the sender.
  *
- * - Inventory: `xl list` (state letters) merged with `xl list -l` (uuid, vcpus, memory,
- *   kernel command line), `xl info` for capacity (cached). NAME--incoming and
+ * - Inventory: `xl list` (state letters, memory) merged with `xl list -l` (uuid, max
+ *   vcpus, kernel command line), `xl info` for capacity (cached). What `xl list -l` says
+ *   of a domain does not change while it keeps its domid and name, and it is the
+ *   costly call (every domain's stored configuration): it runs only when the table
+ *   shows a domain it has not described yet. NAME--incoming and
  *   NAME--migratedaway are NAME in the incoming and migrated states. A domain missing
  *   from a listing for less than XL_ABSENT_GRACE_MS (a reboot: xl destroys and recreates
  *   it) is still reported as last seen, unless hax itself removed it.
@@ -88,6 +91,8 @@ struct hv {
 	uint32_t dom0_mib;
 	struct seen *seen;
 	size_t nseen;
+	struct xl_dom *known; /* what `xl list -l` said of the domains last listed */
+	size_t nknown;
 	struct xl_op *ops; /* in flight; fini detaches their children */
 };
 
@@ -386,9 +391,7 @@ static size_t from_listing(struct hv *hv, const struct xl_dom *doms, size_t n,
 		hax_strlcpy(info.name, base, sizeof(info.name));
 		info.state = dom_state(d, kind);
 		info.incarnation = d->incarnation ? d->incarnation : meta_incarnation(hv, base);
-		info.memory_mib = d->have_long && d->target_memkb
-				      ? (uint32_t)(d->target_memkb / 1024)
-				      : d->mem_mib;
+		info.memory_mib = d->mem_mib; /* what it holds now, after any mem-set */
 		info.vcpus = d->vcpus;
 		for (k = 0; k < count && strcmp(out[k].name, base) != 0; k++)
 			;
@@ -465,6 +468,43 @@ static void list_report(struct xl_op *op)
 	free(out);
 }
 
+/* Complete the table from what earlier `xl list -l` runs said; false if a domain (a
+ * new domid or name) is not known yet. */
+static bool from_known(struct hv *hv, struct xl_dom *doms, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (doms[i].domid == 0)
+			continue;
+		for (k = 0; k < hv->nknown; k++)
+			if (hv->known[k].domid == doms[i].domid &&
+			    strcmp(hv->known[k].name, doms[i].name) == 0)
+				break;
+		if (k == hv->nknown)
+			return false;
+		doms[i].have_long = true;
+		hax_strlcpy(doms[i].uuid, hv->known[k].uuid, sizeof(doms[i].uuid));
+		doms[i].max_vcpus = hv->known[k].max_vcpus;
+		doms[i].max_memkb = hv->known[k].max_memkb;
+		doms[i].incarnation = hv->known[k].incarnation;
+		doms[i].nodeid = hv->known[k].nodeid;
+	}
+	return true;
+}
+
+static void remember_long(struct hv *hv, const struct xl_dom *doms, size_t n)
+{
+	size_t i;
+
+	free(hv->known);
+	hv->known = hax_xcalloc(n ? n : 1, sizeof(*hv->known));
+	hv->nknown = 0;
+	for (i = 0; i < n; i++)
+		if (doms[i].have_long)
+			hv->known[hv->nknown++] = doms[i];
+}
+
 static void list_got_long(struct xl_op *op, int result, int status, const char *out,
 			  const char *err)
 {
@@ -476,6 +516,7 @@ static void list_got_long(struct xl_op *op, int result, int status, const char *
 	if (result == 0 && status == 0 &&
 	    xl_merge_list_long(out, op->doms, op->ndoms, msg, sizeof(msg)) < 0)
 		hax_log(LOG_WARNING, "xl: %s, ignoring", msg);
+	remember_long(op->hv, op->doms, op->ndoms);
 	list_report(op);
 }
 
@@ -491,6 +532,10 @@ static void list_got_table(struct xl_op *op, int result, int status, const char 
 	}
 	if (xl_parse_list(out, &op->doms, &op->ndoms, msg, sizeof(msg)) < 0) {
 		list_fail(op, -EIO, msg);
+		return;
+	}
+	if (from_known(op->hv, op->doms, op->ndoms)) {
+		list_report(op);
 		return;
 	}
 	r = xl_run(op, XL_CMD_TIMEOUT_MS, list_got_long, "list", "-l", NULL);
@@ -1229,6 +1274,7 @@ static void xl_fini(struct hv *hv)
 	while (hv->ops)
 		op_free(hv->ops);
 	free(hv->seen);
+	free(hv->known);
 	free(hv);
 }
 
