@@ -124,7 +124,7 @@ struct xl_op {
 	int rounds;
 	/* migrate */
 	struct xl_mig_status mig;
-	enum xl_mig_phase reported;
+	const char *reported; /* the phase name last reported; NULL = none yet */
 	uint64_t err_off;
 	char tail[512]; /* an incomplete last line of stderr */
 	bool cancelling, killed;
@@ -1086,11 +1086,10 @@ static void migrate_report(struct xl_op *op)
 {
 	struct hv_migrate_progress p = {.percent = -1, .downtime_ms = -1};
 
-	if (!op->progress || (int)op->reported == (int)op->mig.phase ||
-	    strcmp(phase_name(op->reported), phase_name(op->mig.phase)) == 0)
-		return;
-	op->reported = op->mig.phase;
 	p.phase = phase_name(op->mig.phase);
+	if (!op->progress || (op->reported && strcmp(op->reported, p.phase) == 0))
+		return;
+	op->reported = p.phase;
 	op->progress(op->opaque, &p);
 }
 
@@ -1218,7 +1217,6 @@ static int xl_migrate_send(struct hv *hv, const struct hv_migrate_out *req, hv_p
 		return -EBUSY;
 	op = op_new(hv, OP_MIGRATE, req->name, done, opaque);
 	op->progress = progress;
-	op->reported = (enum xl_mig_phase) - 1;
 	if (req->timeout_ms)
 		op->mig_deadline_ns = op->started_ns + req->timeout_ms * 1000000ull;
 	/* No deadline on the child: past the acknowledgement it must never be killed. */
@@ -1249,15 +1247,18 @@ static int xl_init(struct hv **out, const struct hv_host *host, char *err, size_
 		return -EIO;
 	}
 	hax_strlcpy(hv->xl, host->xl && *host->xl ? host->xl : XL_DEFAULT, sizeof(hv->xl));
+	if (access(hv->xl, X_OK) < 0) {
+		snprintf(err, errlen, "xl program %s: %s", hv->xl, strerror(errno));
+		free(hv);
+		return -ENOENT;
+	}
 	if (hax_strlcpy(hv->ssh,
 			host->xl_migrate_ssh && *host->xl_migrate_ssh ? host->xl_migrate_ssh
 								      : XL_SSH_DEFAULT,
-			sizeof(hv->ssh)) < 0 ||
-	    access(hv->xl, X_OK) < 0) {
-		snprintf(err, errlen, "xl program %s: %s", hv->xl,
-			 access(hv->xl, X_OK) < 0 ? strerror(errno) : "ssh command too long");
+			sizeof(hv->ssh)) < 0) {
+		snprintf(err, errlen, "xl_migrate_ssh: longer than %d characters", XL_SSH_MAX - 1);
 		free(hv);
-		return -ENOENT;
+		return -EINVAL;
 	}
 	hax_strlcpy(hv->host, host->host_name, sizeof(hv->host));
 	hv->nodeid = host->nodeid;
