@@ -6,13 +6,12 @@
  * that xl itself resumes the domain at the sender.
  *
  * - Inventory: `xl list` (state letters, memory) merged with `xl list -l` (uuid, max
- *   vcpus, kernel command line), `xl info` for capacity (cached). What `xl list -l` says
- *   of a domain does not change while it keeps its domid and name, and it is the
- *   costly call (every domain's stored configuration): it runs only when the table
- *   shows a domain it has not described yet. NAME--incoming and
- *   NAME--migratedaway are NAME in the incoming and migrated states. A domain missing
- *   from a listing for less than XL_ABSENT_GRACE_MS (a reboot: xl destroys and recreates
- *   it) is still reported as last seen, unless hax itself removed it.
+ *   vcpus, kernel command line), `xl info` for capacity (every XL_INFO_MAX_AGE_MS). What `xl list
+ * -l` says of a domain does not change while it keeps its domid and name, and it is the costly call
+ * (every domain's stored configuration): it runs only when the table shows a domain it has not
+ * described yet. NAME--incoming and NAME--migratedaway are NAME in the incoming and migrated
+ * states. A domain missing from a listing for less than XL_ABSENT_GRACE_MS (a reboot: xl destroys
+ * and recreates it) is still reported as last seen, unless hax itself removed it.
  * - Incarnation: the driver adds "hax.incarnation=N hax.nodeid=M" to the definition's
  *   kernel command line (extra) at start; the guest reads it from /proc/cmdline and a
  *   migration carries it along. STATE_DIR/xl/NAME.json records it too, at start and at
@@ -88,7 +87,7 @@ struct hv {
 	uint32_t vcpus;
 	struct xl_info info;
 	uint64_t info_ns; /* when info was read; 0 = never */
-	uint32_t dom0_mib;
+	uint64_t cap_mib; /* what domains may use, from xl info and the listing after it */
 	struct seen *seen;
 	size_t nseen;
 	struct xl_dom *known; /* what `xl list -l` said of the domains last listed */
@@ -118,6 +117,7 @@ struct xl_op {
 	/* list */
 	struct xl_dom *doms;
 	size_t ndoms;
+	bool fresh_info; /* xl info ran just before this listing */
 	/* destroy: the xl names still to destroy */
 	char targets[3][XL_NAME_MAX];
 	int ntargets;
@@ -382,10 +382,8 @@ static size_t from_listing(struct hv *hv, const struct xl_dom *doms, size_t n,
 		enum xl_name_kind kind = xl_split_name(d->name, base, sizeof(base));
 		struct hv_domain_info info = {0};
 
-		if (d->domid == 0) {
-			hv->dom0_mib = d->mem_mib;
+		if (d->domid == 0)
 			continue;
-		}
 		if (!hax_valid_name(base))
 			continue; /* not a domain hax could manage */
 		hax_strlcpy(info.name, base, sizeof(info.name));
@@ -451,6 +449,21 @@ static void list_fail(struct xl_op *op, int result, const char *msg)
 	done(opaque, result, NULL, 0);
 }
 
+/* What domains may use on this host: Xen's free memory plus what the domains (not
+ * Domain-0) hold, taken together; Xen's own overheads are thus left out, unlike with
+ * total_memory less Domain-0. Refreshed with xl info, so it does not move as domains
+ * come and go. */
+static void update_capacity(struct hv *hv, const struct xl_dom *doms, size_t n)
+{
+	uint64_t used = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (doms[i].domid != 0)
+			used += doms[i].mem_mib;
+	hv->cap_mib = hv->info.free_mib + used;
+}
+
 static void list_report(struct xl_op *op)
 {
 	struct hv *hv = op->hv;
@@ -460,6 +473,8 @@ static void list_report(struct xl_op *op)
 	hv_list_fn done = op->list_done;
 	void *opaque = op->opaque;
 
+	if (op->fresh_info)
+		update_capacity(hv, op->doms, op->ndoms);
 	n = from_listing(hv, op->doms, op->ndoms, out, kinds);
 	n = apply_grace(hv, op->started_ns, out, n);
 	op_free(op);
@@ -559,9 +574,10 @@ static void list_got_info(struct xl_op *op, int result, int status, const char *
 	struct hv *hv = op->hv;
 	char msg[160];
 
-	if (result == 0 && status == 0 && xl_parse_info(out, &hv->info) == 0)
+	if (result == 0 && status == 0 && xl_parse_info(out, &hv->info) == 0) {
 		hv->info_ns = hax_now_mono_ns();
-	else
+		op->fresh_info = true;
+	} else
 		hax_log(LOG_WARNING, "xl: xl info failed: %s, ignoring",
 			result == 0 && status == 0 ? "unexpected output"
 						   : why(result, status, err, msg, sizeof(msg)));
@@ -588,12 +604,7 @@ static int xl_list(struct hv *hv, hv_list_fn done, void *opaque)
 
 static int xl_capacity(struct hv *hv, struct hv_capacity *out)
 {
-	uint64_t total = hv->info.total_mib;
-
-	/* What domains may use: the host's memory less Domain-0's. */
-	out->mem_total_mib = total > hv->dom0_mib ? total - hv->dom0_mib : 0;
-	if (hv->mem_mib)
-		out->mem_total_mib = hv->mem_mib;
+	out->mem_total_mib = hv->mem_mib ? hv->mem_mib : hv->cap_mib;
 	out->vcpus = hv->vcpus ? hv->vcpus : hv->info.nr_cpus;
 	return 0;
 }
