@@ -712,6 +712,15 @@ static void test_migrate_fails_before_handshake(void **unused)
 	send(h1, "ref", "h9", 60000, &d);
 	assert_int_equal(d.result, -EIO);
 	assert_true(alive(pid) && proc_state(pid) != 'T');
+	/* a receiver that dies halfway through the transfer: the guest never stopped for
+	 * long, it runs on at the source */
+	assert_int_equal(sh("echo receive-break >%s/h2/faults", tmpdir), 0);
+	send(h1, "ref", "h2", 60000, &d);
+	assert_int_equal(d.result, -EIO);
+	assert_non_null(strstr(d.msg, "Migration failed, resuming at sender."));
+	assert_true(alive(pid) && proc_state(pid) != 'T');
+	list_now(h2, &l); /* the dead receiver's paused copy: a leftover for destroy */
+	assert_int_equal(listed(&l, "ref")->state, HV_INCOMING);
 	destroy_ok(h1, "ref");
 	destroy_ok(h2, "ref");
 	xl->fini(h1);
