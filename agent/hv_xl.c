@@ -77,6 +77,15 @@ struct seen {
 	uint64_t forgot_ns; /* hax removed it then: older listings do not count */
 };
 
+/* A domain this host prepared to receive. xl migrate-receive is started later by the
+ * source, so until NAME--incoming shows up the driver itself reports the domain as
+ * incoming (hv.h: from prepare on, the target lists it so); once NAME runs here, or the
+ * receiver's copy has come and gone, the entry ends. */
+struct incoming {
+	struct hv_domain_info info;
+	bool seen; /* NAME--incoming was listed */
+};
+
 struct hv {
 	char dir[PATH_MAX / 2]; /* STATE_DIR/xl; half, so NAME.EXT always fits */
 	char xl[PATH_MAX];
@@ -92,6 +101,8 @@ struct hv {
 	size_t nseen;
 	struct xl_dom *known; /* what `xl list -l` said of the domains last listed */
 	size_t nknown;
+	struct incoming *incoming; /* prepared to receive, the receiver not seen yet */
+	size_t nincoming;
 	struct xl_op *ops; /* in flight; fini detaches their children */
 };
 
@@ -464,10 +475,46 @@ static void update_capacity(struct hv *hv, const struct xl_dom *doms, size_t n)
 	hv->cap_mib = hv->info.free_mib + used;
 }
 
+static void incoming_drop(struct hv *hv, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < hv->nincoming; i++)
+		if (strcmp(hv->incoming[i].info.name, name) == 0) {
+			hv->incoming[i] = hv->incoming[--hv->nincoming];
+			return;
+		}
+}
+
+/* The prepared domains the listing does not show yet, appended to out as incoming. */
+static size_t add_incoming(struct hv *hv, struct hv_domain_info *out,
+			   const enum xl_name_kind *kinds, size_t n)
+{
+	size_t i = 0, k, count = n;
+
+	while (i < hv->nincoming) {
+		struct incoming *in = &hv->incoming[i];
+
+		for (k = 0; k < n && strcmp(out[k].name, in->info.name) != 0; k++)
+			;
+		if (k < n && kinds[k] == XL_NAME_INCOMING) {
+			in->seen = true;
+		} else if (k < n || in->seen) {
+			/* it runs here now, or the receiver came and went */
+			*in = hv->incoming[--hv->nincoming];
+			continue;
+		} else {
+			out[count++] = in->info;
+		}
+		i++;
+	}
+	return count;
+}
+
 static void list_report(struct xl_op *op)
 {
 	struct hv *hv = op->hv;
-	size_t n = op->ndoms + hv->nseen + 1;
+	size_t n = op->ndoms + hv->nseen + hv->nincoming + 1;
 	struct hv_domain_info *out = hax_xcalloc(n, sizeof(*out));
 	enum xl_name_kind *kinds = hax_xcalloc(n, sizeof(*kinds));
 	hv_list_fn done = op->list_done;
@@ -476,6 +523,7 @@ static void list_report(struct xl_op *op)
 	if (op->fresh_info)
 		update_capacity(hv, op->doms, op->ndoms);
 	n = from_listing(hv, op->doms, op->ndoms, out, kinds);
+	n = add_incoming(hv, out, kinds, n);
 	n = apply_grace(hv, op->started_ns, out, n);
 	op_free(op);
 	done(opaque, 0, out, n);
@@ -748,6 +796,7 @@ static int xl_start(struct hv *hv, const struct hv_start *req, hv_done_fn done, 
 		return -EINVAL;
 	if (busy(hv, req->name))
 		return -EBUSY;
+	incoming_drop(hv, req->name);
 	op = op_new(hv, OP_START, req->name, done, opaque);
 	text = start_text(hv, req, op);
 	if (!text) {
@@ -879,6 +928,7 @@ static int xl_destroy(struct hv *hv, const char *name, hv_done_fn done, void *op
 		return -EINVAL;
 	if (busy(hv, name))
 		return -EBUSY;
+	incoming_drop(hv, name); /* an abandoned receive: nothing more to wait for */
 	op = op_new(hv, OP_DESTROY, name, done, opaque);
 	destroy_begin(op);
 	return 0;
@@ -965,6 +1015,7 @@ static int xl_stop(struct hv *hv, const char *name, uint64_t timeout_ms, hv_done
 		return -EINVAL;
 	if (busy(hv, name))
 		return -EBUSY;
+	incoming_drop(hv, name);
 	op = op_new(hv, OP_STOP, name, done, opaque);
 	op->deadline_ns = hax_now_mono_ns() + timeout_ms * 1000000ull;
 	r = xl_run(op, XL_CMD_TIMEOUT_MS, stop_requested, "shutdown", op->name, NULL);
@@ -1029,6 +1080,14 @@ static int xl_migrate_prepare(struct hv *hv, const struct hv_migrate_in *req, hv
 	r = write_meta(hv, req->name, req->incarnation, req->definition);
 	if (r < 0)
 		return r;
+	incoming_drop(hv, req->name);
+	hv->incoming = hax_xrealloc(hv->incoming, (hv->nincoming + 1) * sizeof(*hv->incoming));
+	memset(&hv->incoming[hv->nincoming], 0, sizeof(*hv->incoming));
+	hax_strlcpy(hv->incoming[hv->nincoming].info.name, req->name, HAX_NAME_MAX);
+	hv->incoming[hv->nincoming].info.state = HV_INCOMING;
+	hv->incoming[hv->nincoming].info.incarnation = req->incarnation;
+	hv->incoming[hv->nincoming].info.memory_mib = req->memory_mib;
+	hv->incoming[hv->nincoming++].info.vcpus = req->vcpus;
 	op = op_new(hv, OP_PREPARE, req->name, done, opaque);
 	r = op_after(op, 0, prepared);
 	if (r < 0)
@@ -1287,6 +1346,7 @@ static void xl_fini(struct hv *hv)
 		op_free(hv->ops);
 	free(hv->seen);
 	free(hv->known);
+	free(hv->incoming);
 	free(hv);
 }
 

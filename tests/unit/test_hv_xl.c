@@ -648,6 +648,12 @@ static void test_migrate(void **unused)
 	src_pid = guest_of("mig", "h1");
 	seam_run_for(300); /* a few journal records on h1 */
 	prepare_ok(h2, "mig", def, 11);
+	/* from the prepare on, the target lists the domain as incoming (hv.h) */
+	list_now(h2, &l);
+	info = listed(&l, "mig");
+	assert_non_null(info);
+	assert_int_equal(info->state, HV_INCOMING);
+	assert_int_equal(info->incarnation, 11);
 	send(h1, "mig", "h2", 60000, &d);
 	if (d.result != 0)
 		fail_msg("migrate: %d %s", d.result, d.msg);
@@ -706,6 +712,9 @@ static void test_migrate_fails_before_handshake(void **unused)
 	assert_true(proc_state(pid) != 'T');
 	list_now(h1, &l);
 	assert_int_equal(listed(&l, "ref")->state, HV_RUNNING);
+	list_now(h2, &l); /* the abandoned receive: an incoming leftover until destroyed */
+	assert_int_equal(listed(&l, "ref")->state, HV_INCOMING);
+	destroy_ok(h2, "ref");
 	list_now(h2, &l);
 	assert_null(listed(&l, "ref"));
 	/* an unreachable target is the same kind of failure */
