@@ -20,7 +20,7 @@
  *   then `xl create FILE`; once the domain runs, the scheduler weight and cap of the
  *   definition (`xl sched-credit -d NAME -w W -c C`, sched-credit2 under credit2), and
  *   hax's memory and vcpus when they differ from the definition's (`xl mem-set NAME Nm`,
- *   always with a unit: a bare number meant KiB to some xl versions, MiB to others).
+ *   always with a unit: for a bare number xl's manual says KiB where xl reads MiB).
  * - Stop: `xl shutdown`, then `xl shutdown -F` (ACPI) for an HVM guest without PV
  *   drivers, then `xl list NAME` polled; `xl destroy` at the deadline (never an
  *   unbounded `xl shutdown -w`).
@@ -693,7 +693,7 @@ static void start_next_setting(struct xl_op *op)
 		r = xl_run(op, XL_CMD_TIMEOUT_MS, start_settings, sched, "-d", op->name, a1, v1,
 			   both ? "-c" : NULL, c, NULL);
 	} else if (op->want_mem) {
-		/* an explicit unit: a bare number is KiB to some xl versions, MiB to others */
+		/* an explicit unit: xl's manual and xl disagree on a bare number's (KiB, MiB) */
 		snprintf(mem, sizeof(mem), "%" PRIu32 "m", op->want_mem);
 		op->want_mem = 0;
 		r = xl_run(op, XL_CMD_TIMEOUT_MS, start_settings, "mem-set", op->name, mem, NULL);
