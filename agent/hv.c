@@ -4,6 +4,7 @@
 
 static const struct hv_ops *const drivers[] = {
 	&hv_sim_ops,
+	&hv_xl_ops,
 	&hv_qemu_ops,
 };
 

@@ -52,6 +52,8 @@ struct hv_host {
 	uint32_t vcpus;            /* configured; 0 = detect */
 	uint64_t pr_key;           /* SCSI-3 PR key guests register with; 0 = no scsi fencing */
 	const char *drbdadm;       /* drbdadm program (NULL = the default) */
+	const char *xl;            /* xl program (xl driver; NULL = /usr/sbin/xl) */
+	const char *xl_migrate_ssh; /* xl migrate -s command (xl driver; NULL = the default) */
 };
 
 /* Migration, target side: get ready to receive the domain. */
@@ -132,6 +134,7 @@ struct hv_ops {
 const struct hv_ops *hv_lookup(const char *name);
 
 extern const struct hv_ops hv_sim_ops;
+extern const struct hv_ops hv_xl_ops;
 extern const struct hv_ops hv_qemu_ops;
 
 const char *hv_dom_state_name(enum hv_dom_state st);

@@ -63,6 +63,7 @@ static int set_name(struct parser *p, const struct conf_row *r, const char *val,
 static int set_log_level(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 static int set_deferred(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 static int set_luns(struct parser *p, const struct conf_row *r, const char *val, void *obj);
+static int set_command(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 
 #define FIELD(type, f) offsetof(type, f), sizeof(((type *)0)->f)
 #define CL(f) FIELD(struct conf_cluster, f)
@@ -129,6 +130,14 @@ static const struct conf_row rows[] = {
 	{ { "cluster", "log_level", CONF_T_ENUM, log_level_names, 0, 0, "info", OPT, RELOAD,
 	    "lowest syslog priority logged: error, warning, notice, info or debug" },
 	  CL(log_level), set_log_level },
+	{ { "cluster", "xl", CONF_T_PATH, NULL, 0, 0, "/usr/sbin/xl", OPT, FIXED,
+	    "the xl program (driver xl)" },
+	  CL(xl), NULL },
+	{ { "cluster", "xl_migrate_ssh", CONF_T_LIST, NULL, 0, 0,
+	    "ssh -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3",
+	    OPT, FIXED,
+	    "the command xl migrate runs to reach the target host (xl migrate -s; driver xl)" },
+	  CL(xl_migrate_ssh), set_command },
 
 	/* [host NAME] */
 	{ { "host", "nodeid", CONF_T_INT, NULL, 1, 2147483647, NULL, REQ, FIXED,
@@ -439,6 +448,26 @@ static int set_name(struct parser *p, const struct conf_row *r, const char *val,
 		return -1;
 	}
 	return set_string(p, r, val, obj);
+}
+
+/* A command line a shell will run (xl migrate -s): plain words only, no shell syntax. */
+static int set_command(struct parser *p, const struct conf_row *r, const char *val, void *obj)
+{
+	char e[ECHO_MAX + 4];
+
+	if (val[strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			    " _./=:@,+-")] != '\0') {
+		perr(p, "bad value \"%s\" for %s: only letters, digits, spaces and _ . / = : @ , + - "
+			"(a shell runs it)",
+		     echo(e, val), r->k.key);
+		return -1;
+	}
+	if (strlen(val) >= r->size) {
+		perr(p, "value for %s too long (max %zu characters)", r->k.key, r->size - 1);
+		return -1;
+	}
+	memcpy(field_of(r, obj), val, strlen(val) + 1);
+	return 0;
 }
 
 static int set_int(struct parser *p, const struct conf_row *r, const char *val, void *obj)

@@ -47,6 +47,8 @@ struct conf_cluster {
 	uint64_t fence_retry_ms;        /* first fence retry backoff, default 10s */
 	uint64_t agent_lost_timeout_ms; /* haxd gone, corosync alive: fence after, default 60s */
 	int log_level;                  /* syslog priority, default LOG_INFO */
+	char xl[PATH_MAX];              /* xl program (driver xl), default /usr/sbin/xl */
+	char xl_migrate_ssh[512];       /* what xl migrate -s runs to reach the target */
 };
 
 struct conf_fence_level {

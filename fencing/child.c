@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,11 @@
 
 struct child_run {
 	pid_t pid;	      /* also its process group id */
-	int out_fd;	      /* unlinked file holding stdout+stderr */
-	hax_timer_t deadline; /* 0 once fired or deleted */
+	int out_fd;	      /* unlinked file holding stdout (and stderr unless split) */
+	int err_fd;	      /* unlinked file holding stderr (split), else -1 */
+	hax_timer_t deadline; /* 0 once fired or deleted, or never armed */
 	child_done_fn done;
+	child_split_fn split_done;
 	void *opaque;
 };
 
@@ -101,19 +104,22 @@ static void close_from(int lowfd)
 
 /* In the child, between fork and exec. haxd has no threads, so the whole libc is
  * usable here; every signal is still blocked from child_run. */
-static void __attribute__((noreturn)) exec_child(char *const argv[], int in_fd, int out_fd)
+static void __attribute__((noreturn)) exec_child(char *const argv[], int in_fd, int out_fd,
+						  int err_fd)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};
 	sigset_t none;
-	int in, out, sig;
+	int in, out, err, sig;
 
 	/* Its own process group, so that the deadline reaches whatever it starts. */
 	setpgid(0, 0);
-	/* Copies above 2 first: either descriptor may itself be 0, 1 or 2 when haxd was
+	/* Copies above 2 first: any descriptor may itself be 0, 1 or 2 when haxd was
 	 * started with closed standard streams. */
 	in = fcntl(in_fd, F_DUPFD, 3);
 	out = fcntl(out_fd, F_DUPFD, 3);
-	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+	err = fcntl(err_fd, F_DUPFD, 3);
+	if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+	    dup2(err, 2) < 0)
 		_exit(127);
 	close_from(3);
 	/* Handlers vanish at exec by themselves, but ignored signals (haxd ignores
@@ -155,15 +161,26 @@ static char *read_output(int fd)
 static void finish(struct child_run *c, int result, int exit_status)
 {
 	child_done_fn done = c->done;
+	child_split_fn split_done = c->split_done;
 	void *opaque = c->opaque;
 	char *out = read_output(c->out_fd);
+	char *err = c->err_fd >= 0 ? read_output(c->err_fd) : NULL;
 
 	close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
 	free(c);
-	done(opaque, result, exit_status, out);
+	if (split_done)
+		split_done(opaque, result, exit_status, out, err);
+	else
+		done(opaque, result, exit_status, out);
 	/* An agent may echo its password: leave no copy in freed memory. */
 	explicit_bzero(out, CHILD_OUTPUT_MAX);
 	free(out);
+	if (err) {
+		explicit_bzero(err, CHILD_OUTPUT_MAX);
+		free(err);
+	}
 }
 
 static void on_exit_status(void *data, int pid, int status)
@@ -195,35 +212,38 @@ static void on_deadline(void *data)
 	finish(c, -ETIMEDOUT, 128 + SIGKILL);
 }
 
-int child_run(char *const argv[], const char *stdin_text, uint64_t timeout_ms, child_done_fn done,
-	      void *opaque, struct child_run **out)
+/* Both front ends: fork, exec, watch, arm the deadline (none when timeout_ms is 0). */
+static int start_child(char *const argv[], const char *stdin_text, uint64_t timeout_ms,
+		       bool split, struct child_run *c, struct child_run **out)
 {
-	struct child_run *c;
 	sigset_t all, old;
 	int in_fd, r;
 
-	if (!argv || !argv[0] || !argv[0][0] || timeout_ms == 0 || !done || !out)
-		return -EINVAL;
 	/* A missing program is the caller's error now, not an exit 127 later. */
 	if (access(argv[0], X_OK) < 0)
 		return -errno;
 	in_fd = stdin_pipe(stdin_text);
 	if (in_fd < 0)
 		return in_fd;
-	c = hax_xcalloc(1, sizeof(*c));
-	c->done = done;
-	c->opaque = opaque;
+	c->err_fd = -1;
 	c->out_fd = open_output();
 	if (c->out_fd < 0) {
 		r = c->out_fd;
-		goto err_free;
+		goto err_close_in;
+	}
+	if (split) {
+		c->err_fd = open_output();
+		if (c->err_fd < 0) {
+			r = c->err_fd;
+			goto err_close_out;
+		}
 	}
 	/* No haxd signal handler may run in the child before it resets them. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	c->pid = fork();
 	if (c->pid == 0)
-		exec_child(argv, in_fd, c->out_fd);
+		exec_child(argv, in_fd, c->out_fd, split ? c->err_fd : c->out_fd);
 	r = c->pid < 0 ? -errno : 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r < 0)
@@ -234,9 +254,11 @@ int child_run(char *const argv[], const char *stdin_text, uint64_t timeout_ms, c
 	r = hax_child_watch(c->pid, on_exit_status, c);
 	if (r < 0)
 		goto err_kill;
-	r = hax_timer_add(timeout_ms, on_deadline, c, &c->deadline);
-	if (r < 0)
-		goto err_unwatch;
+	if (timeout_ms) {
+		r = hax_timer_add(timeout_ms, on_deadline, c, &c->deadline);
+		if (r < 0)
+			goto err_unwatch;
+	}
 	*out = c;
 	return 0;
 
@@ -245,14 +267,84 @@ err_unwatch:
 err_kill:
 	kill_child(c); /* main.c reaps it */
 	close(c->out_fd);
-	free(c);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
 	return r;
 err_close_out:
 	close(c->out_fd);
-err_free:
-	free(c);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+err_close_in:
 	close(in_fd);
 	return r;
+}
+
+int child_run(char *const argv[], const char *stdin_text, uint64_t timeout_ms, child_done_fn done,
+	      void *opaque, struct child_run **out)
+{
+	struct child_run *c;
+	int r;
+
+	if (!argv || !argv[0] || !argv[0][0] || timeout_ms == 0 || !done || !out)
+		return -EINVAL;
+	c = hax_xcalloc(1, sizeof(*c));
+	c->done = done;
+	c->opaque = opaque;
+	r = start_child(argv, stdin_text, timeout_ms, false, c, out);
+	if (r < 0)
+		free(c);
+	return r;
+}
+
+int child_run_split(char *const argv[], uint64_t timeout_ms, child_split_fn done, void *opaque,
+		    struct child_run **out)
+{
+	struct child_run *c;
+	int r;
+
+	if (!argv || !argv[0] || !argv[0][0] || !done || !out)
+		return -EINVAL;
+	c = hax_xcalloc(1, sizeof(*c));
+	c->split_done = done;
+	c->opaque = opaque;
+	r = start_child(argv, NULL, timeout_ms, true, c, out);
+	if (r < 0)
+		free(c);
+	return r;
+}
+
+ssize_t child_read_stderr(const struct child_run *c, uint64_t from, char *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = pread(c->err_fd >= 0 ? c->err_fd : c->out_fd, buf, len, (off_t)from);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+pid_t child_pid(const struct child_run *c)
+{
+	return c->pid;
+}
+
+void child_detach(struct child_run *c)
+{
+	if (!c)
+		return;
+	hax_timer_del(c->deadline);
+	hax_child_unwatch(c->pid);
+	close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
+	free(c);
+}
+
+int child_signal(struct child_run *c, int sig)
+{
+	/* Not reaped yet (we would have been told): neither number can be recycled. */
+	kill(-c->pid, sig);
+	return kill(c->pid, sig) < 0 ? -errno : 0;
 }
 
 void child_cancel(struct child_run *c)
@@ -263,5 +355,7 @@ void child_cancel(struct child_run *c)
 	hax_child_unwatch(c->pid);
 	kill_child(c);
 	close(c->out_fd);
+	if (c->err_fd >= 0)
+		close(c->err_fd);
 	free(c);
 }

@@ -936,6 +936,8 @@ static int start_agent(char *err, size_t errlen)
 		.iqn = nd.self.iqn,
 		.mem_mib = nd.self.memory_mib,
 		.vcpus = nd.self.vcpus,
+		.xl = nd.conf->cluster.xl,
+		.xl_migrate_ssh = nd.conf->cluster.xl_migrate_ssh,
 	};
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result,
 				.progress = agent_progress};

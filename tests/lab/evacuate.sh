@@ -30,8 +30,12 @@ max=$(awk '/\+migrating/ {n++; if (n > m) m = n} /\+migrated|migration to .* fai
 note "evacuated h1: 6 domains moved, at most $max at once, h1 in maintenance"
 
 lab journal-check >"$T/jc" || { cat "$T/jc"; fail "journal oracle after the evacuation"; }
+# sim's migration is stop-and-copy (a new incarnation); xl's is live (the same one).
+nincs=2
+[ "${HAX_LAB_DRIVER:-sim}" = xl ] && nincs=1
 for i in 1 2 3 4 5 6; do
-	grep -q "^d$i: .* 2 incarnations, 0 violations" "$T/jc" || fail "d$i: expected one gap: $(cat "$T/jc")"
+	grep -q "^d$i: .* $nincs incarnations, 0 violations" "$T/jc" ||
+		fail "d$i: expected $nincs incarnation(s): $(cat "$T/jc")"
 done
 note "journal: one gap per domain ($(grep -o 'max downtime [0-9]* ms' "$T/jc" | sort -t' ' -k3 -n | tail -1))"
 

@@ -30,8 +30,11 @@ wait_for 60 "h3 fenced by scsi, its domains elsewhere" holds h1 \
 keys | grep -qi "${KEY3#0x}" && { keys; fail "h3's key still registered after the fence"; }
 note "h3 isolated: its key preempted, $doms running elsewhere"
 sleep 2
-grep -qi "reservation conflict" "$HAX_LAB_DIR"/h3/state/sim/*/console.log ||
-	fail "h3's guests never saw RESERVATION CONFLICT: $(tail -3 "$HAX_LAB_DIR"/h3/state/sim/*/console.log)"
+# The guests' console logs: the sim driver's, or the xl stand-in's (HAX_LAB_DRIVER=xl).
+consoles="$HAX_LAB_DIR/h3/state/sim/*/console.log"
+[ "${HAX_LAB_DRIVER:-sim}" = xl ] && consoles="$HAX_LAB_DIR/h3/console/*.log"
+grep -qi "reservation conflict" $consoles ||
+	fail "h3's guests never saw RESERVATION CONFLICT: $(tail -3 $consoles)"
 note "h3's guests got RESERVATION CONFLICT"
 # The isolated side's own layer: without quorum for no_quorum_timeout (10 s), h3 stops
 # its domains (the no-quorum policy, default "stop").
