@@ -6,7 +6,7 @@
 . "$HAX_SOURCE/tests/lab/lib.sh"
 
 IQN=iqn.2026-11.org.hax.lab:storage
-keys() { ip netns exec haxt-st "$B/hax-fence-scsi" keys --portal 127.0.0.1:3260 --target $IQN \
+keys() { ip netns exec "${HAX_LAB_NS}st" "$B/hax-fence-scsi" keys --portal 127.0.0.1:3260 --target $IQN \
 	--initiator iqn.2026-11.org.hax.lab:checker --all-luns; }
 KEY3=0x6861780000000003
 # registered N...: every host key N is listed on the LUNs.

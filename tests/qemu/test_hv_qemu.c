@@ -129,7 +129,7 @@ struct journal_view {
 	uint64_t records;
 	uint64_t max_seq;
 	uint64_t ninc, nviol;
-	uint64_t first_inc;
+	uint64_t first_inc, last_inc;
 	uint32_t first_node;
 	uint64_t max_gap_ms; /* between records seq and seq+1, by their timestamps */
 	uint64_t gap_at_seq;
@@ -175,6 +175,7 @@ static void read_journal(const char *url, struct journal_view *v)
 	v->nviol = rep.nviol;
 	if (rep.ninc) {
 		v->first_inc = rep.inc[0].incarnation;
+		v->last_inc = rep.inc[rep.ninc - 1].incarnation;
 		v->first_node = rep.inc[0].nodeid;
 	}
 	journal_report_free(&rep);
@@ -758,7 +759,16 @@ static void test_vm_stop_early_and_forced(void **unused)
 	wait_done(&d, "start");
 	if (d.result != 0)
 		fail_msg("start: %d %s", d.result, d.msg);
-	wait_records(lun2, 10, &v);
+	/* Records of incarnation 4 itself: the first start may have left some of its own. */
+	{
+		uint64_t t0w = mono_ms();
+
+		for (read_journal(lun2, &v); v.last_inc != 4; read_journal(lun2, &v)) {
+			if (mono_ms() - t0w > BOOT_WAIT_MS)
+				fail_msg("incarnation 4 wrote nothing in %d ms", BOOT_WAIT_MS);
+			seam_run_for(500);
+		}
+	}
 	assert_int_equal(qemu->pause(a, "db", true), 0);
 	for (i = 0; i < 50; i++) {
 		list(a, &l);
@@ -775,8 +785,10 @@ static void test_vm_stop_early_and_forced(void **unused)
 	assert_int_equal(l.n, 0);
 	read_journal(lun2, &v);
 	assert_int_equal(v.nviol, 0);
-	assert_int_equal(v.ninc, 1); /* the first start stopped before it wrote anything */
-	assert_int_equal(v.first_inc, 4);
+	/* The first start may or may not have written before its power button was seen
+	 * (a slow, loaded host boots slowly): either way the second one wrote last. */
+	assert_true(v.ninc == 1 || v.ninc == 2);
+	assert_int_equal(v.last_inc, 4);
 	qemu->fini(a);
 }
 
