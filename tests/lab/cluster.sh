@@ -17,7 +17,7 @@ l1=$(leader_of h1); l2=$(leader_of h2); l3=$(leader_of h3)
 note "one leader: $l1"
 
 # Kill -9 the leader's haxd: a new leader after one sync; guests untouched.
-before=$(guests)
+before=$(guests) || fail "$before"
 lab kill h1 haxd >/dev/null
 wait_for 30 "h2 leads" holds h2 "s['cluster']['leader'] == 'h2' and hosts['h1']['state'] == 'agent-lost'" ||
 	fail "no new leader after the leader's haxd died: $(leader_of h2)"
@@ -27,7 +27,8 @@ wait_for 30 "h1 back and leading" holds h1 \
 	"s['cluster']['leader'] == 'h1' and all(h['state'] == 'online' for h in s['hosts']) and all(d['state'] == 'running' for d in s['domains'])" ||
 	fail "h1 did not rejoin"
 sleep 2
-[ "$(guests)" = "$before" ] || fail "a guest was restarted: [$before] -> [$(guests)]"
+after=$(guests) || fail "$after"
+[ "$after" = "$before" ] || fail "a guest was restarted: [$before] -> [$after]"
 note "h1's haxd rejoined; no guest restarted"
 
 # Power off a non-leader: lost, its domains recovering "awaiting fence".

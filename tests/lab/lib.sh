@@ -28,11 +28,15 @@ holds() { [ "$(st "$1" "bool($2)" 2>/dev/null)" = True ]; }
 leader_of() { st "$1" "s['cluster']['leader']"; }
 version_of() { st "$1" "'%d,%d' % (s['cluster']['epoch'], s['cluster']['seq'])"; }
 
-# Incarnation and pid of every guest: "d1:1:PID ..." (what must not change when nothing
-# is restarted).
+# The guest processes of every domain: "d1:PID, ..." (what must not change when nothing
+# is restarted). Every domain must have one, or the comparison would prove nothing: a
+# guest is found by its own domain name and a path of this lab on its command line (the
+# sim driver's --control directory, xl_lab's guests likewise).
 guests() {
-	local d
+	local d pids
 	for d in $(st h1 "' '.join(sorted(doms))" 2>/dev/null || st h2 "' '.join(sorted(doms))"); do
-		echo "$d:$(pgrep -f -- "hax-guest --domain $d .*$HAX_LAB_DIR" | sort | tr '\n' ',')"
+		pids=$(pgrep -f -- "hax-guest --domain $d .*$HAX_LAB_DIR" | sort | tr '\n' ',')
+		[ -n "$pids" ] || fail "no guest process found for $d"
+		echo "$d:$pids"
 	done
 }
