@@ -5,7 +5,7 @@
 . "$HAX_SOURCE/tests/lab/lib.sh"
 
 lab up --hosts 3 --domains 6 --fence power >"$T/up.log" 2>&1 || { cat "$T/up.log"; fail "lab up"; }
-before=$(guests)
+before=$(guests) || fail "$before"
 for h in h2 h1; do
 	lab kill $h haxd >/dev/null
 	sleep 3
@@ -14,7 +14,8 @@ for h in h2 h1; do
 		fail "$h's haxd did not come back"
 done
 sleep 2
-[ "$(guests)" = "$before" ] || fail "a guest was restarted: [$before] -> [$(guests)]"
+after=$(guests) || fail "$after"
+[ "$after" = "$before" ] || fail "a guest was restarted: [$before] -> [$after]"
 note "haxd killed and restarted on h2 and on the leader h1: no guest restarted"
 
 doms=$(st h1 "' '.join(sorted(hosts['h2']['domains']))")
