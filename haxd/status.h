@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "state.h"
 
@@ -13,10 +14,11 @@ struct status_runtime {
 	const char *leader;       /* host name, "" when there is none */
 	const char *self;         /* the host answering */
 	const char *mode;         /* "standalone" or "cluster" */
+	uint64_t leader_changes;  /* leader changes this haxd saw since it started */
 };
 
 /* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self",
- *             "fence_failures","tolerates_host_failures"},
+ *             "fence_failures","tolerates_host_failures","leader_changes"},
  *  "hosts":[{"name","nodeid","state","maintenance","mem_total_mib","mem_free_mib",
  *            "vcpus_total","domains":[names],
  *            "last_fence":null|{"ok","method","detail","time_ns"}}],
