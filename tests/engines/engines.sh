@@ -247,6 +247,10 @@ diag() {
 	echo "h2 says: $(lab exec h2 "$B/check_haxd" 2>&1 | head -3)"
 	echo "haxd's events and errors on h2 and h3:"
 	grep -hE "notice [+-]|err|warning" "$HAX_LAB_DIR"/h[23]/haxd.log 2>/dev/null | sort -s -k3,3 | tail -25
+	find "$HAX_LAB_DIR" -name console.log -newer "$NG/nagios.cfg" 2>/dev/null | while read -r f; do
+		echo "$f:"
+		tail -3 "$f"
+	done
 }
 
 # both_record STATE SINCE BUDGET WHY: Nagios records STATE within BUDGET seconds (its
@@ -268,6 +272,11 @@ start_icinga
 note "nagios4 $(nagios4 --version 2>/dev/null | grep -o 'Nagios Core [0-9.]*' | head -1) and $(icinga2 --version | head -1 | grep -o 'r[0-9][0-9.]*') running"
 
 both_record OK "$(date +%s)" 30 "all hosts up"
+# GraphiteWriter drops metrics until it is connected, and it may connect only at its
+# first reconnect tick (10 s): the story starts once metrics flow.
+wait_for 30 "Icinga 2's metrics at the Graphite listener" \
+	grep -q 'perfdata\.hosts_online\.value 3 ' "$IC/graphite.txt" ||
+	fail "Icinga 2 sends no metrics: $(grep GraphiteWriter "$IC/log/icinga2.log")"
 base=$(python3 "$R" nagios-status "$NG/status.dat" hax-lab haxd | grep -o 'leader_changes=[0-9]*c' | tr -dc 0-9)
 [ -n "$base" ] || fail "no leader_changes in Nagios's perfdata: $(diag)"
 
@@ -317,8 +326,9 @@ for l in hosts_online=3 hosts_total=3 quorate=1 hosts_fenced=0 fence_failures=0 
 done
 note "Nagios status.dat: perfdata $perf"
 
-# Icinga parsed each label on its own: every one reached Graphite as LABEL.value, numbers
-# right, the counter's unit taken.
+# Icinga parsed each label on its own: every one reached Graphite as LABEL.value with the
+# right number (Icinga drops a label it cannot parse, with a warning in its log), the
+# counter with unit c included.
 labels="domains_failed domains_recovering domains_running fence_failures hosts_fenced hosts_lost hosts_maintenance hosts_online hosts_total leader_changes quorate tolerates_host_failures"
 got=$(python3 "$R" graphite "$IC/graphite.txt")
 [ "$(echo "$got" | awk '{print $1}' | tr '\n' ' ')" = "$labels " ] ||
@@ -326,8 +336,17 @@ got=$(python3 "$R" graphite "$IC/graphite.txt")
 for l in "hosts_online 3" "hosts_total 3" "quorate 1" "hosts_fenced 0" "fence_failures 0" "leader_changes $want"; do
 	grep -qx "$l" <<<"$got" || fail "Icinga's last parsed $l: $(echo "$got" | tr '\n' ' ')"
 done
-grep -q 'perfdata\.fence_failures\.value 1 ' "$IC/graphite.txt" || fail "Icinga never parsed fence_failures=1"
-grep -q 'perfdata\.hosts_fenced\.value 1 ' "$IC/graphite.txt" || fail "Icinga never parsed hosts_fenced=1"
+graphite_diag() {
+	echo "Icinga's results:"
+	cat "$IC"/spool/service-perfdata.* | sort -n | cut -f1-3 | uniq -f1 -c
+	echo "sent to Graphite:"
+	grep -E 'metadata\.state |fence_failures\.value|hosts_fenced\.value' "$IC/graphite.txt" | uniq -c -f1 | tail -40
+	grep GraphiteWriter "$IC/log/icinga2.log"
+}
+grep -q 'perfdata\.fence_failures\.value 1 ' "$IC/graphite.txt" ||
+	fail "Icinga never parsed fence_failures=1: $(graphite_diag)"
+grep -q 'perfdata\.hosts_fenced\.value 1 ' "$IC/graphite.txt" ||
+	fail "Icinga never parsed hosts_fenced=1: $(graphite_diag)"
 ! grep -Ei "invalid perfdata|Ignoring" "$IC/log/icinga2.log" || fail "Icinga 2 rejected perfdata"
 note "Icinga 2 parsed $(echo "$got" | wc -l) labels: $(echo "$got" | tr '\n' ' ')"
 note "leader_changes on h2: $base -> $want in both engines"
