@@ -26,6 +26,7 @@ static const char *const metric_names[CHECK_M_COUNT] = {
     [CHECK_M_HOSTS_LOST] = "hosts_lost",
     [CHECK_M_HOSTS_FENCED] = "hosts_fenced",
     [CHECK_M_HOSTS_MAINTENANCE] = "hosts_maintenance",
+    [CHECK_M_LEADER_CHANGES] = "leader_changes",
 };
 
 const char *check_code_name(enum check_code c)
@@ -127,7 +128,7 @@ int check_threshold_arg(struct check_thresholds *t, bool critical, const char *a
 			 "%s %s: unknown metric \"%.*s\" (one of the perfdata labels: "
 			 "hosts_online, hosts_total, quorate, domains_running, domains_recovering, "
 			 "domains_failed, tolerates_host_failures, fence_failures, hosts_lost, "
-			 "hosts_fenced, hosts_maintenance)",
+			 "hosts_fenced, hosts_maintenance, leader_changes)",
 			 opt, arg, (int)(eq - arg), arg);
 		return -EINVAL;
 	}
@@ -249,6 +250,7 @@ static void metrics_of(const json_t *cl, const json_t *hosts, const json_t *doms
 	m->v[CHECK_M_DOMAINS_RUNNING] = count(doms, dom_running);
 	m->v[CHECK_M_TOLERATES] = int_of(cl, "tolerates_host_failures");
 	m->v[CHECK_M_FENCE_FAILURES] = int_of(cl, "fence_failures");
+	m->v[CHECK_M_LEADER_CHANGES] = int_of(cl, "leader_changes");
 }
 
 /* ---- output helpers -------------------------------------------------------------------- */
@@ -316,8 +318,8 @@ static void put_names(FILE *f, const json_t *arr, bool (*pick)(const json_t *), 
 }
 
 /* The phrase for a metric on the first line. */
-static void put_metric(FILE *f, enum check_metric m, const struct metrics *mv, const json_t *hosts,
-		       const json_t *doms)
+static void put_metric(FILE *f, enum check_metric m, const struct metrics *mv, const json_t *cl,
+		       const json_t *hosts, const json_t *doms)
 {
 	long v = mv->v[m];
 
@@ -359,6 +361,10 @@ static void put_metric(FILE *f, enum check_metric m, const struct metrics *mv, c
 	case CHECK_M_HOSTS_MAINTENANCE:
 		fprintf(f, "%ld host%s in maintenance", v, plural(v));
 		put_names(f, hosts, host_maint, false);
+		break;
+	case CHECK_M_LEADER_CHANGES:
+		fprintf(f, "leader changed %ld time%s (now %s)", v, plural(v),
+			*str_of(cl, "leader") ? str_of(cl, "leader") : "none");
 		break;
 	case CHECK_M_COUNT:
 		break;
@@ -502,14 +508,15 @@ static void effective(const struct check_thresholds *user, const struct metrics 
 
 /* Problems at level want, comma-separated, in metric order; how many were written. */
 static int put_problems(FILE *f, const enum check_code *codes, enum check_code want, int n,
-			const struct metrics *m, const json_t *hosts, const json_t *doms)
+			const struct metrics *m, const json_t *cl, const json_t *hosts,
+			const json_t *doms)
 {
 	size_t i;
 
 	for (i = 0; i < CHECK_M_COUNT; i++)
 		if (codes[i] == want) {
 			fputs(n++ ? ", " : "", f);
-			put_metric(f, (enum check_metric)i, m, hosts, doms);
+			put_metric(f, (enum check_metric)i, m, cl, hosts, doms);
 		}
 	return n;
 }
@@ -558,17 +565,18 @@ enum check_code check_cluster(const json_t *status, const struct check_threshold
 	}
 	f = open_out(&buf);
 	fprintf(f, "HAXD %s - ", check_code_name(code));
-	n = put_problems(f, codes, CHECK_CRITICAL, 0, &m, hosts, doms);
-	n = put_problems(f, codes, CHECK_WARNING, n, &m, hosts, doms);
+	n = put_problems(f, codes, CHECK_CRITICAL, 0, &m, cl, hosts, doms);
+	n = put_problems(f, codes, CHECK_WARNING, n, &m, cl, hosts, doms);
 	fprintf(f, "%scluster %s: ", n ? "; " : "", str_of(cl, "name"));
 	for (i = 0, n = 0; i < CHECK_M_COUNT; i++)
 		if (codes[i] == CHECK_OK && in_summary((enum check_metric)i, &m)) {
 			fputs(n++ ? ", " : "", f);
-			put_metric(f, (enum check_metric)i, &m, hosts, doms);
+			put_metric(f, (enum check_metric)i, &m, cl, hosts, doms);
 		}
 	fputs(" |", f);
 	for (i = 0; i < CHECK_M_COUNT; i++)
-		put_perf(f, metric_names[i], m.v[i], "", &t.warn[i], &t.crit[i],
+		put_perf(f, metric_names[i], m.v[i], i == CHECK_M_LEADER_CHANGES ? "c" : "",
+			 &t.warn[i], &t.crit[i],
 			 i == CHECK_M_HOSTS_ONLINE ? m.v[CHECK_M_HOSTS_TOTAL]
 			 : i == CHECK_M_QUORATE	   ? 1
 						   : -1);

@@ -39,6 +39,7 @@ enum check_metric {
 	CHECK_M_HOSTS_LOST,
 	CHECK_M_HOSTS_FENCED,
 	CHECK_M_HOSTS_MAINTENANCE,
+	CHECK_M_LEADER_CHANGES, /* a counter: perfdata unit "c" */
 	CHECK_M_COUNT
 };
 

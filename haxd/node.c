@@ -70,6 +70,8 @@ static struct {
 	struct fence_op *scsi_op;           /* registration in flight */
 	bool isolated;                      /* the no-quorum policy has been applied */
 	bool ready_sent;                    /* systemd told READY=1 (after the first sync) */
+	uint32_t last_leader;               /* nodeid of the last leader a sync gave us; 0 = none yet */
+	uint64_t leader_changes;            /* times that leader was another host than before */
 	uint64_t sd_watchdog_ms, sd_last_ping_ns;
 	hax_timer_t lb_timer, tick_timer;
 	json_t *progress;                   /* {domain: last migration progress report} */
@@ -498,6 +500,25 @@ static struct hax_state *newest_state(uint32_t *from)
 	return best;
 }
 
+/* Count a change of leader: a sync that ends under another host than the last one that led.
+ * A re-election of the same host (every view change ends one term and starts the next,
+ * see the epoch) and a spell without quorum that the same leader survives are not changes. */
+static void note_leader(void)
+{
+	uint32_t lid = view_leader();
+
+	if (!lid || lid == nd.last_leader)
+		return;
+	if (nd.last_leader) {
+		nd.leader_changes++;
+		hax_log(LOG_NOTICE, "leader changed from %s to %s (%llu change(s) seen since start)",
+			host_name(nd.last_leader) ? host_name(nd.last_leader) : "?",
+			host_name(lid) ? host_name(lid) : "?",
+			(unsigned long long)nd.leader_changes);
+	}
+	nd.last_leader = lid;
+}
+
 static void sync_complete(void)
 {
 	uint32_t from = 0;
@@ -515,6 +536,7 @@ static void sync_complete(void)
 		state_free(best);
 	}
 	nd.synced = true;
+	note_leader();
 	if (nd.isolated && nd.view.quorate) {
 		const struct hax_host *me = state_host(nd.state, nd.self.name);
 
@@ -572,6 +594,7 @@ static json_t *status_reply(void)
 		.self = nd.self.name,
 		.mode = nd.standalone ? "standalone" : "cluster",
 		.progress = nd.progress,
+		.leader_changes = nd.leader_changes,
 	};
 
 	return status_json(nd.state, &rt);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "state.h"
 
@@ -14,10 +15,11 @@ struct status_runtime {
 	const char *self;         /* the host answering */
 	const char *mode;         /* "standalone" or "cluster" */
 	const json_t *progress;   /* {domain: the last migration progress report}; may be NULL */
+	uint64_t leader_changes;  /* leader changes this haxd saw since it started */
 };
 
 /* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self",
- *             "fence_failures","tolerates_host_failures"},
+ *             "fence_failures","tolerates_host_failures","leader_changes"},
  *  "hosts":[{"name","nodeid","state","maintenance","evacuating","mem_total_mib","mem_free_mib",
  *            "vcpus_total","domains":[names],
  *            "last_fence":null|{"ok","method","detail","time_ns"}}],

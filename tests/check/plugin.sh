@@ -73,7 +73,7 @@ wait_for 20 "web1 running" dom_is web1 running || fail "web1 not running"
 run 0 "$C"
 line1 '^HAXD OK - cluster chktest: 1/1 hosts online, quorate, 1 domain running \| '
 for l in hosts_online=1 hosts_total=1 quorate=1 domains_running=1 domains_recovering=0 \
-	domains_failed=0 tolerates_host_failures=0 fence_failures=0; do
+	domains_failed=0 tolerates_host_failures=0 fence_failures=0 leader_changes=0c; do
 	head -n1 <<<"$OUT" | grep -qE -- "[| ]$l(;|$| )" || fail "perfdata $l not on line 1: $OUT"
 done
 ! tail -n +2 <<<"$OUT" | grep -q '|' || fail "perfdata after line 1: $OUT"
@@ -91,6 +91,9 @@ line1 '^HAXD CRITICAL - quorate; '
 # no N+k default with one host, but asked for explicitly it applies
 run 1 "$C" -w tolerates_host_failures=1: -c domains_recovering=2
 line1 '^HAXD WARNING - tolerates 0 host failures; .* domains_recovering=0;;2;0 .*tolerates_host_failures=0;1:;;0 '
+# the leader-change counter takes ranges too (standalone: always 0)
+run 2 "$C" -c leader_changes=@0
+line1 '^HAXD CRITICAL - leader changed 0 times \(now h1\); .* leader_changes=0c;;@0;0$'
 note "-w/-c override the defaults"
 
 run 0 "$C" --host h1

@@ -34,7 +34,7 @@ static json_t *healthy(void)
 	    "{\"ok\": true,"
 	    " \"cluster\": {\"name\": \"haxlab\", \"quorate\": true, \"leader\": \"h1\","
 	    "  \"epoch\": 5, \"seq\": 46, \"mode\": \"cluster\", \"self\": \"h2\","
-	    "  \"fence_failures\": 0, \"tolerates_host_failures\": 1},"
+	    "  \"fence_failures\": 0, \"tolerates_host_failures\": 1, \"leader_changes\": 0},"
 	    " \"hosts\": ["
 	    "  {\"name\": \"h1\", \"nodeid\": 1, \"state\": \"online\", \"maintenance\": false,"
 	    "   \"domains\": [\"d1\", \"d4\"], \"last_fence\": null},"
@@ -242,6 +242,8 @@ static void test_threshold_args(void **state)
 			 0);
 	assert_true(t.crit[CHECK_M_DOMAINS_RECOVERING].set);
 	assert_string_equal(t.crit[CHECK_M_DOMAINS_RECOVERING].text, "2");
+	assert_int_equal(check_threshold_arg(&t, false, "leader_changes=3", err, sizeof(err)), 0);
+	assert_true(t.user[CHECK_M_LEADER_CHANGES] && t.warn[CHECK_M_LEADER_CHANGES].set);
 
 	assert_int_equal(check_threshold_arg(&t, false, "bogus=1", err, sizeof(err)), -EINVAL);
 	assert_has(err, "-w bogus=1: unknown metric \"bogus\"");
@@ -271,7 +273,8 @@ static void test_cluster_ok(void **state)
 		"tolerates 1 host failure | hosts_online=3;;;0;3 hosts_total=3;;;0 "
 		"quorate=1;;1:;0;1 domains_running=3;;;0 domains_recovering=0;0;;0 "
 		"domains_failed=0;;0;0 tolerates_host_failures=1;1:;;0 fence_failures=0;;0;0 "
-		"hosts_lost=0;0;;0 hosts_fenced=0;0;;0 hosts_maintenance=0;;;0");
+		"hosts_lost=0;0;;0 hosts_fenced=0;0;;0 hosts_maintenance=0;;;0 "
+		"leader_changes=0c;;;0");
 	/* nothing in trouble: a single line */
 	assert_string_equal(out + strlen(l1), "\n");
 	free(out);
@@ -467,6 +470,56 @@ static void test_cluster_overrides(void **state)
 	free(out);
 }
 
+/* The leader-change counter: shown once non-zero, unit "c", no default threshold, and
+ * -w/-c ranges on it like on any metric; an older haxd without the field counts 0. */
+static void test_cluster_leader_changes(void **state)
+{
+	static const char *const warn1[] = {"w:leader_changes=1", NULL};
+	static const char *const crit0[] = {"c:leader_changes=0", "w:leader_changes=~:", NULL};
+	json_t *st;
+	char *out;
+
+	(void)state;
+	st = healthy();
+	set_int(json_object_get(st, "cluster"), "leader_changes", 2);
+	set_str(json_object_get(st, "cluster"), "leader", "h2");
+	out = cluster(st, CHECK_OK, NULL);
+	assert_has(line1(out), "HAXD OK - cluster haxlab: 3/3 hosts online, quorate, 3 domains "
+			       "running, tolerates 1 host failure, leader changed 2 times (now h2) | ");
+	assert_has(line1(out), " leader_changes=2c;;;0");
+	free(out);
+
+	st = healthy();
+	set_int(json_object_get(st, "cluster"), "leader_changes", 2);
+	out = cluster(st, CHECK_WARNING, warn1);
+	assert_has(line1(out), "HAXD WARNING - leader changed 2 times (now h1); cluster haxlab: ");
+	assert_has(line1(out), " leader_changes=2c;1;;0");
+	free(out);
+
+	st = healthy();
+	set_int(json_object_get(st, "cluster"), "leader_changes", 1);
+	set_str(json_object_get(st, "cluster"), "leader", "");
+	json_object_set_new(json_object_get(st, "cluster"), "quorate", json_false());
+	out = cluster(st, CHECK_CRITICAL, crit0);
+	assert_has(line1(out), "HAXD CRITICAL - no quorum, leader changed 1 time (now none); ");
+	assert_has(line1(out), " leader_changes=1c;~:;0;0");
+	free(out);
+
+	/* within the range: OK, and 1 is no more than 1 */
+	st = healthy();
+	set_int(json_object_get(st, "cluster"), "leader_changes", 1);
+	out = cluster(st, CHECK_OK, warn1);
+	assert_has(line1(out), ", leader changed 1 time (now h1) | ");
+	free(out);
+
+	st = healthy();
+	json_object_del(json_object_get(st, "cluster"), "leader_changes");
+	out = cluster(st, CHECK_OK, NULL);
+	assert_has(line1(out), " leader_changes=0c;;;0");
+	assert_null(strstr(line1(out), "leader changed"));
+	free(out);
+}
+
 /* Every perfdata label on the first line, none after it. */
 static void test_perfdata_line1(void **state)
 {
@@ -479,6 +532,7 @@ static void test_perfdata_line1(void **state)
 	    "domains_failed=",
 	    "tolerates_host_failures=",
 	    "fence_failures=",
+	    "leader_changes=",
 	};
 	json_t *st = healthy();
 	char *out = NULL;
@@ -665,6 +719,7 @@ int main(void)
 	    cmocka_unit_test(test_cluster_fence_failure),
 	    cmocka_unit_test(test_cluster_hosts),
 	    cmocka_unit_test(test_cluster_overrides),
+	    cmocka_unit_test(test_cluster_leader_changes),
 	    cmocka_unit_test(test_perfdata_line1),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_host_mode),
