@@ -139,4 +139,9 @@ extern const struct hv_ops hv_qemu_ops;
 
 const char *hv_dom_state_name(enum hv_dom_state st);
 
+/* Helpers the drivers share. Write text to path through a temporary file, fsync and
+ * rename (0 or -errno); MemTotal of /proc/meminfo in MiB (0 if unreadable). */
+int hv_write_file_atomic(const char *path, const char *text);
+uint64_t hv_meminfo_total_mib(void);
+
 #endif

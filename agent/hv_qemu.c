@@ -298,26 +298,6 @@ static void dom_path(const struct hv *hv, const char *name, const char *file, ch
 	snprintf(out, len, "%s/%s%s%s", hv->dir, name, file ? "/" : "", file ? file : "");
 }
 
-static int write_file_atomic(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	size_t len = strlen(text);
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		r = -EIO;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 static ssize_t read_small(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -453,7 +433,7 @@ static int write_meta_json(const struct hv *hv, const char *name, json_t *meta)
 	int r;
 
 	dom_path(hv, name, "meta.json", path, sizeof(path));
-	r = text ? write_file_atomic(path, text) : -ENOMEM;
+	r = text ? hv_write_file_atomic(path, text) : -ENOMEM;
 	free(text);
 	return r;
 }
@@ -1205,26 +1185,11 @@ static int qemu_list(struct hv *hv, hv_list_fn done, void *opaque)
 	return 0;
 }
 
-static uint64_t meminfo_total_mib(void)
-{
-	char line[256];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb / 1024;
-}
-
 static int qemu_capacity(struct hv *hv, struct hv_capacity *out)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	out->mem_total_mib = hv->mem_mib ? hv->mem_mib : meminfo_total_mib();
+	out->mem_total_mib = hv->mem_mib ? hv->mem_mib : hv_meminfo_total_mib();
 	out->vcpus = hv->vcpus ? hv->vcpus : (uint32_t)(n > 0 ? n : 1);
 	return 0;
 }

@@ -163,26 +163,6 @@ static void dom_path(const struct hv *hv, const char *name, const char *file, ch
 	snprintf(out, len, "%s/%s%s%s", hv->dir, name, file ? "/" : "", file ? file : "");
 }
 
-static int write_file_atomic(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	size_t len = strlen(text);
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		r = -EIO;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 /* The pid of NAME's guest if that process is alive and really is NAME's hax-guest. */
 static pid_t guest_pid(const struct hv *hv, const char *name)
 {
@@ -301,7 +281,7 @@ static void exec_guest(const struct hv *hv, const struct hv_start *req, const st
 
 	dom_path(hv, req->name, "pid", path, sizeof(path));
 	snprintf(pidtxt, sizeof(pidtxt), "%ld\n", (long)getpid());
-	if (write_file_atomic(path, pidtxt) < 0)
+	if (hv_write_file_atomic(path, pidtxt) < 0)
 		_exit(127);
 	dom_path(hv, req->name, "console.log", path, sizeof(path));
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -414,11 +394,11 @@ static int launch(struct hv *hv, const struct hv_start *req, const struct sim_de
 	text = json_dumps(meta, JSON_COMPACT);
 	json_decref(meta);
 	dom_path(hv, req->name, "meta.json", path, sizeof(path));
-	r = text ? write_file_atomic(path, text) : -ENOMEM;
+	r = text ? hv_write_file_atomic(path, text) : -ENOMEM;
 	free(text);
 	if (r == 0 && incoming) {
 		dom_path(hv, req->name, "incoming", path, sizeof(path));
-		r = write_file_atomic(path, "");
+		r = hv_write_file_atomic(path, "");
 	}
 	if (r < 0)
 		return r;
@@ -664,7 +644,7 @@ static int sim_migrate_send(struct hv *hv, const struct hv_migrate_out *req,
 	snprintf(line, sizeof(line), "%s %u %llu\n", addr, port,
 		 (unsigned long long)req->timeout_ms);
 	dom_path(hv, req->name, "migrate-to", path, sizeof(path));
-	r = write_file_atomic(path, line);
+	r = hv_write_file_atomic(path, line);
 	if (r < 0)
 		return r;
 	if (kill(pid, SIGUSR1) < 0)
@@ -744,26 +724,11 @@ static int sim_list(struct hv *hv, hv_list_fn done, void *opaque)
 	return r;
 }
 
-static uint64_t meminfo_total_mib(void)
-{
-	char line[256];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb / 1024;
-}
-
 static int sim_capacity(struct hv *hv, struct hv_capacity *out)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	out->mem_total_mib = hv->mem_mib ? hv->mem_mib : meminfo_total_mib();
+	out->mem_total_mib = hv->mem_mib ? hv->mem_mib : hv_meminfo_total_mib();
 	out->vcpus = hv->vcpus ? hv->vcpus : (uint32_t)(n > 0 ? n : 1);
 	return 0;
 }

@@ -149,26 +149,6 @@ static void dom_file(const struct hv *hv, const char *name, const char *ext, cha
 	snprintf(out, len, "%s/%s.%s", hv->dir, name, ext);
 }
 
-static int write_file_atomic(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	size_t len = strlen(text);
-	int fd, r = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		r = -EIO;
-	close(fd);
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
 /* NAME.json: the incarnation hax gave the domain here (start or migrate-prepare). */
 static int write_meta(const struct hv *hv, const char *name, uint64_t incarnation,
 		      const char *definition)
@@ -184,7 +164,7 @@ static int write_meta(const struct hv *hv, const char *name, uint64_t incarnatio
 	if (!text)
 		return -ENOMEM;
 	dom_file(hv, name, "json", path, sizeof(path));
-	r = write_file_atomic(path, text);
+	r = hv_write_file_atomic(path, text);
 	free(text);
 	return r;
 }
@@ -806,7 +786,7 @@ static int xl_start(struct hv *hv, const struct hv_start *req, hv_done_fn done, 
 	dom_file(hv, req->name, "cfg", path, sizeof(path));
 	r = write_meta(hv, req->name, req->incarnation, req->definition);
 	if (r == 0)
-		r = write_file_atomic(path, text);
+		r = hv_write_file_atomic(path, text);
 	free(text);
 	if (r == 0)
 		r = xl_run(op, XL_CREATE_TIMEOUT_MS, start_created, "create", path, NULL);
