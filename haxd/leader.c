@@ -68,6 +68,7 @@ struct pending {
 	uint64_t incarnation;
 	uint64_t deadline_ns;    /* monotonic; past it the operation is forgotten */
 	uint32_t settle_attempts; /* "settle": wait until the state shows this many */
+	uint64_t not_before_ns;   /* "settle": and retry no sooner (monotonic) */
 };
 
 /* A host where a domain's start just failed: the retry goes elsewhere. */
@@ -704,7 +705,10 @@ void leader_tick(struct leader *l)
 
 /* After a failed start the leader's own change (recovering or failed) is in flight:
  * until the state shows it, the domain is left alone, or a decision taken on the old
- * state would retry it at once and forever. */
+ * state would retry it at once and forever. The retry also waits a little longer after
+ * each failure (START_RETRY_STEP_MS times the attempts): a storage hiccup that fails
+ * every start for a second must not use up start_retries in that second. */
+#define START_RETRY_STEP_MS 1000
 static void settle(struct leader *l, const char *name, uint32_t attempts)
 {
 	struct pending *p;
@@ -715,7 +719,9 @@ static void settle(struct leader *l, const char *name, uint32_t attempts)
 	hax_strlcpy(p->name, name, sizeof(p->name));
 	hax_strlcpy(p->cmd, "settle", sizeof(p->cmd));
 	p->settle_attempts = attempts;
-	p->deadline_ns = l->ops.now_mono(l->ops.opaque) + 30000000000ull;
+	p->not_before_ns = l->ops.now_mono(l->ops.opaque) +
+			   (uint64_t)attempts * START_RETRY_STEP_MS * 1000000ull;
+	p->deadline_ns = p->not_before_ns + 30000000000ull;
 }
 
 /* True while a domain's pending settle is not reflected yet; drops it once it is. */
@@ -725,7 +731,8 @@ static bool settling(struct leader *l, const struct hax_domain *d)
 
 	if (!p || strcmp(p->cmd, "settle") != 0)
 		return p != NULL;
-	if (d->start_attempts < p->settle_attempts)
+	if (d->start_attempts < p->settle_attempts ||
+	    l->ops.now_mono(l->ops.opaque) < p->not_before_ns)
 		return true;
 	pending_del(l, p);
 	return false;
