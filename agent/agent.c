@@ -49,6 +49,18 @@ struct agent {
 	bool frozen;           /* the no-quorum policy froze our domains */
 	bool freeze;           /* isolation policy pending: freeze rather than stop */
 	uint64_t stop_timeout_ms;
+	struct demote *demotes; /* DRBD resources being made Secondary after a domain left */
+};
+
+/* `drbdadm secondary` of a domain's resources, one after the other, once the domain
+ * has left this host; failures are logged (the next host's promotion says why). */
+struct demote {
+	struct demote *next;
+	struct agent *agent;
+	char name[HAX_NAME_MAX];
+	int n, cur;
+	char res[AGENT_MAX_DRBD][HAX_NAME_MAX];
+	struct fence_op *op;
 };
 
 struct snap_waiter {
@@ -171,6 +183,57 @@ static void send_result(struct agent *a, const char *cmd, const char *name, uint
 	json_decref(res);
 }
 
+static void demote_next(struct demote *dm);
+
+static void demote_free(struct demote *dm)
+{
+	struct demote **pp;
+
+	for (pp = &dm->agent->demotes; *pp; pp = &(*pp)->next)
+		if (*pp == dm) {
+			*pp = dm->next;
+			break;
+		}
+	free(dm);
+}
+
+static void demoted(void *opaque, int result, const char *msg)
+{
+	struct demote *dm = opaque;
+
+	dm->op = NULL;
+	hax_log(result == 0 ? LOG_INFO : LOG_WARNING, "agent: %s left: %s%s", dm->name,
+		result == 0 ? "" : "cannot make it Secondary: ", msg ? msg : strerror(-result));
+	dm->cur++;
+	demote_next(dm);
+}
+
+static void demote_next(struct demote *dm)
+{
+	for (; dm->cur < dm->n; dm->cur++) {
+		int r = fence_drbd_demote(dm->agent->drbdadm, dm->res[dm->cur], demoted, dm, &dm->op);
+
+		if (r == 0)
+			return;
+		hax_log(LOG_WARNING, "agent: %s left: cannot run drbdadm secondary %s: %s",
+			dm->name, dm->res[dm->cur], strerror(-r));
+	}
+	demote_free(dm);
+}
+
+static void demote_start(struct agent *a, const struct agent_op *op)
+{
+	struct demote *dm = hax_xcalloc(1, sizeof(*dm));
+
+	dm->agent = a;
+	hax_strlcpy(dm->name, op->name, sizeof(dm->name));
+	dm->n = op->ndrbd;
+	memcpy(dm->res, op->drbd, sizeof(dm->res));
+	dm->next = a->demotes;
+	a->demotes = dm;
+	demote_next(dm);
+}
+
 static void op_done(void *opaque, int result, const char *msg)
 {
 	struct agent_op *op = opaque, **pp;
@@ -192,6 +255,10 @@ static void op_done(void *opaque, int result, const char *msg)
 			op->downtime_ms < 0 ? " (not reported by the driver)" : "");
 	a->gen++;
 	send_result(a, op->cmd, op->name, op->incarnation, result, msg);
+	if (result == 0 && op->ndrbd > 0 &&
+	    (strcmp(op->cmd, "stop") == 0 || strcmp(op->cmd, "destroy") == 0 ||
+	     strcmp(op->cmd, "migrate-out") == 0))
+		demote_start(a, op);
 	json_decref(op->start);
 	free(op);
 	/* The inventory changed: report it now rather than at the next poll. */
@@ -237,6 +304,14 @@ static int drbd_resources(const char *def, char (*out)[HAX_NAME_MAX])
 }
 
 static int start_domain(struct agent *a, const json_t *cmd, struct agent_op *op);
+static int prepare_domain(struct agent *a, const json_t *cmd, struct agent_op *op);
+
+/* What a start or a migrate-in does once its resources are Primary here. */
+static int after_promotion(struct agent *a, const json_t *cmd, struct agent_op *op)
+{
+	return strcmp(op->cmd, "migrate-in") == 0 ? prepare_domain(a, cmd, op)
+						   : start_domain(a, cmd, op);
+}
 
 static void promoted(void *opaque, int result, const char *msg)
 {
@@ -253,22 +328,21 @@ static void promoted(void *opaque, int result, const char *msg)
 	if (++op->cur < op->ndrbd) {
 		r = fence_drbd_promote(a->drbdadm, op->drbd[op->cur], promoted, op, &op->promote);
 	} else {
-		r = start_domain(a, op->start, op);
+		r = after_promotion(a, op->start, op);
 	}
 	if (r < 0)
 		op_done(op, r, "cannot start the next step");
 }
 
-static int run_start(struct agent *a, const json_t *cmd, struct agent_op *op)
+/* A start or migrate-in: its DRBD resources made Primary here first. The leader starts
+ * a lost host's domain only once that host is fenced, so a promotion for a start comes
+ * after the fence was confirmed; a live migration needs the resource Primary on both
+ * ends for its duration (DRBD's allow-two-primaries; without it DRBD refuses and the
+ * migration fails with the domain still on its source). */
+static int run_promoted(struct agent *a, const json_t *cmd, struct agent_op *op)
 {
-	const char *def = json_string_value(json_object_get(json_object_get(cmd, "domain"),
-							    "definition"));
-
-	/* The leader starts a lost host's domain only once that host is fenced, so a
-	 * promotion here always comes after the fence was confirmed. */
-	op->ndrbd = def ? drbd_resources(def, op->drbd) : 0;
 	if (op->ndrbd == 0)
-		return start_domain(a, cmd, op);
+		return after_promotion(a, cmd, op);
 	op->start = json_deep_copy(cmd);
 	return fence_drbd_promote(a->drbdadm, op->drbd[0], promoted, op, &op->promote);
 }
@@ -313,26 +387,12 @@ static void migrate_progress(void *opaque, const struct hv_migrate_progress *p)
 
 static int run_migrate(struct agent *a, const json_t *cmd, struct agent_op *op)
 {
-	const json_t *dom = json_object_get(cmd, "domain");
 	json_int_t timeout = json_integer_value(json_object_get(cmd, "timeout_ms"));
 
 	if (!a->drv->migrate_prepare || !a->drv->migrate_send)
 		return -EOPNOTSUPP;
-	if (strcmp(op->cmd, "migrate-in") == 0) {
-		struct hv_migrate_in in = {
-			.name = op->name,
-			.definition = json_string_value(json_object_get(dom, "definition")),
-			.incarnation = op->incarnation,
-			.memory_mib = (uint32_t)json_integer_value(json_object_get(dom, "memory_mib")),
-			.vcpus = (uint32_t)json_integer_value(json_object_get(dom, "vcpus")),
-			.source_host = json_string_value(json_object_get(cmd, "source")),
-			.listen_addr = json_string_value(json_object_get(cmd, "listen_addr")),
-		};
-
-		if (!in.definition || !in.listen_addr || op->incarnation == 0)
-			return -EINVAL;
-		return a->drv->migrate_prepare(a->hv, &in, op_done, op);
-	}
+	if (strcmp(op->cmd, "migrate-in") == 0)
+		return run_promoted(a, cmd, op);
 	struct hv_migrate_out out = {
 		.name = op->name,
 		.incarnation = op->incarnation,
@@ -348,6 +408,24 @@ static int run_migrate(struct agent *a, const json_t *cmd, struct agent_op *op)
 	op->started_ns = hax_now_mono_ns();
 	op->downtime_ms = -1;
 	return a->drv->migrate_send(a->hv, &out, migrate_progress, op_done, op);
+}
+
+static int prepare_domain(struct agent *a, const json_t *cmd, struct agent_op *op)
+{
+	const json_t *dom = json_object_get(cmd, "domain");
+	struct hv_migrate_in in = {
+		.name = op->name,
+		.definition = json_string_value(json_object_get(dom, "definition")),
+		.incarnation = op->incarnation,
+		.memory_mib = (uint32_t)json_integer_value(json_object_get(dom, "memory_mib")),
+		.vcpus = (uint32_t)json_integer_value(json_object_get(dom, "vcpus")),
+		.source_host = json_string_value(json_object_get(cmd, "source")),
+		.listen_addr = json_string_value(json_object_get(cmd, "listen_addr")),
+	};
+
+	if (!in.definition || !in.listen_addr || op->incarnation == 0)
+		return -EINVAL;
+	return a->drv->migrate_prepare(a->hv, &in, op_done, op);
 }
 
 /* A conditional destroy looks at a fresh list first: a leader's inventory of an incoming
@@ -391,7 +469,7 @@ static int run_command(struct agent *a, const json_t *cmd, struct agent_op *op)
 	if (strncmp(op->cmd, "migrate-", 8) == 0)
 		return run_migrate(a, cmd, op);
 	if (strcmp(op->cmd, "start") == 0)
-		return run_start(a, cmd, op);
+		return run_promoted(a, cmd, op);
 	if (strcmp(op->cmd, "stop") == 0)
 		return a->drv->stop(a->hv, op->name, timeout > 0 ? (uint64_t)timeout : 60000,
 				    op_done, op);
@@ -406,6 +484,7 @@ void agent_command(struct agent *a, const json_t *cmd)
 	const json_t *dom = json_object_get(cmd, "domain");
 	const char *name = json_string_value(json_object_get(dom ? dom : cmd, "name"));
 	json_int_t inc = json_integer_value(json_object_get(cmd, "incarnation"));
+	const char *def;
 	struct agent_op *op;
 	int r;
 
@@ -422,6 +501,11 @@ void agent_command(struct agent *a, const json_t *cmd)
 	hax_strlcpy(op->cmd, op_name, sizeof(op->cmd));
 	hax_strlcpy(op->name, name, sizeof(op->name));
 	op->incarnation = inc > 0 ? (uint64_t)inc : 0;
+	/* The domain's DRBD resources: promoted before a start or migrate-in, demoted once
+	 * a stop, destroy or migrate-out has taken the domain off this host. The leader
+	 * sends the definition with each of them. */
+	def = json_string_value(json_object_get(dom ? dom : cmd, "definition"));
+	op->ndrbd = def ? drbd_resources(def, op->drbd) : 0;
 	hax_log(LOG_INFO, "agent: %s %s (incarnation %llu)", op->cmd, name,
 		(unsigned long long)op->incarnation);
 	r = run_command(a, cmd, op);
@@ -470,6 +554,13 @@ void agent_free(struct agent *a)
 		fence_drbd_cancel(op->promote);
 		json_decref(op->start);
 		free(op);
+	}
+	while (a->demotes) {
+		struct demote *dm = a->demotes;
+
+		a->demotes = dm->next;
+		fence_drbd_cancel(dm->op);
+		free(dm);
 	}
 	while (a->waiters) {
 		struct snap_waiter *w = a->waiters;

@@ -51,12 +51,13 @@
 #define LINE_MAX_SHOWN 200
 #define STATE_MAX 32
 
-enum drbd_step { STEP_CHECK, STEP_PROBE, STEP_PROMOTE };
+enum drbd_step { STEP_CHECK, STEP_PROBE, STEP_PROMOTE, STEP_DEMOTE };
 
 static const char *const step_cmd[] = {
     [STEP_CHECK] = "status",
     [STEP_PROBE] = "status",
     [STEP_PROMOTE] = "primary",
+    [STEP_DEMOTE] = "secondary",
 };
 
 /* Everything copied: a reload may swap the configuration while drbdadm runs. */
@@ -304,6 +305,8 @@ static void on_child(void *opaque, int result, int exit_status, const char *outp
 		finish(op, 0, "drbd %s: drbdadm status answers", op->resource);
 	} else if (op->step == STEP_PROMOTE) {
 		finish(op, 0, "drbd %s: Primary on this host", op->resource);
+	} else if (op->step == STEP_DEMOTE) {
+		finish(op, 0, "drbd %s: Secondary on this host", op->resource);
 	} else {
 		r = fence_drbd_check_status(output, op->resource, op->peer, why, sizeof(why));
 		finish(op, r, "drbd %s: %s", op->resource, why);
@@ -385,6 +388,13 @@ int fence_drbd_promote(const char *drbdadm, const char *resource, fence_done_fn 
 		       struct fence_op **op)
 {
 	return op_start(STEP_PROMOTE, drbdadm, resource, NULL, FENCE_DRBD_PROMOTE_TIMEOUT_MS, done,
+			opaque, op);
+}
+
+int fence_drbd_demote(const char *drbdadm, const char *resource, fence_done_fn done, void *opaque,
+		      struct fence_op **op)
+{
+	return op_start(STEP_DEMOTE, drbdadm, resource, NULL, FENCE_DRBD_DEMOTE_TIMEOUT_MS, done,
 			opaque, op);
 }
 

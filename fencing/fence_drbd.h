@@ -25,6 +25,13 @@
 int fence_drbd_promote(const char *drbdadm, const char *resource, fence_done_fn done, void *opaque,
 		       struct fence_op **op);
 
+/* Run `DRBDADM secondary RESOURCE` once a domain has left this host (stopped,
+ * destroyed, migrated away), so that the next host can promote it. DRBD refuses while
+ * the device is still open (exit 11, -EPERM). As fence_drbd_promote otherwise. */
+#define FENCE_DRBD_DEMOTE_TIMEOUT_MS 30000
+int fence_drbd_demote(const char *drbdadm, const char *resource, fence_done_fn done, void *opaque,
+		      struct fence_op **op);
+
 /* Cancel a promote (or a drbd fence): kills drbdadm, no done(). Accepts NULL. */
 void fence_drbd_cancel(struct fence_op *op);
 

@@ -249,7 +249,14 @@ static void command(struct leader *l, const char *host, const char *name, json_t
 {
 	struct pending *p;
 	const char *op = json_string_value(json_object_get(cmd, "op"));
+	const struct hax_domain *d = state_domain(cur(l), name);
 
+	/* An agent that takes a domain off its host releases what the definition names
+	 * (DRBD resources made Secondary): it needs the definition for that. */
+	if (d && d->definition && !json_object_get(cmd, "domain") &&
+	    (strcmp(op, "stop") == 0 || strcmp(op, "destroy") == 0 ||
+	     strcmp(op, "migrate-out") == 0))
+		json_object_set_new(cmd, "definition", json_string(d->definition));
 	l->pend = hax_xrealloc(l->pend, (l->npend + 1) * sizeof(*l->pend));
 	p = &l->pend[l->npend++];
 	memset(p, 0, sizeof(*p));

@@ -23,5 +23,22 @@ for d in $doms; do
 		fail "$new's haxd did not promote r${d#d}"
 done
 note "after the fence of h3, $doms promoted and started on their new hosts"
+
+# A migration promotes the resource on the target before it receives the domain, and
+# makes it Secondary on the source once the domain left; a stop does too.
+d=d1
+r=r1
+from=$(st h1 "doms['$d']['host']")
+to=$(st h1 "[h for h in ('h1', 'h2') if h != '$from'][0]")
+np=$(grep -c "^primary $r\$" "$log")
+out=$(lab exec h1 haxctl migrate $d "$to" --wait) || fail "migrate $d to $to: $out"
+[ "$(grep -c "^primary $r\$" "$log")" = $((np + 1)) ] || fail "$r not promoted on $to: $(cat "$log")"
+wait_for 10 "$r Secondary on $from" grep -q "agent: $d left: drbd $r: Secondary" "$HAX_LAB_DIR/$from/haxd.log" ||
+	fail "$from did not make $r Secondary: $(grep -c "^secondary $r\$" "$log") secondary calls"
+note "$d migrated $from -> $to: $r promoted there first, made Secondary on $from after"
+lab exec h1 haxctl domain disable $d >/dev/null || fail "disable $d"
+wait_for 30 "$d stopped and $r Secondary on $to" grep -q "agent: $d left: drbd $r: Secondary" "$HAX_LAB_DIR/$to/haxd.log" ||
+	fail "stopping $d did not make $r Secondary on $to"
+note "$d disabled: $r made Secondary on $to"
 lab journal-check || fail "journal oracle"
 echo PASS
