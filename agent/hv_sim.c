@@ -29,6 +29,7 @@
 
 #define SIM_POLL_MS 100
 #define SIM_START_SETTLE_MS 300
+#define SIM_START_DEADLINE_MS 10000
 #define SIM_KILL_GRACE_MS 5000
 
 struct sim_op;
@@ -356,15 +357,64 @@ static int spawn_detached(const struct hv *hv, const struct hv_start *req,
 	return 0;
 }
 
+/* The pid the guest's own process recorded, if that process still exists (it may not
+ * have become hax-guest yet), else 0. */
+static pid_t spawned_pid(const struct hv *hv, const char *name)
+{
+	char path[PATH_MAX], buf[32] = "";
+	long pid;
+	int fd;
+	ssize_t n;
+
+	dom_path(hv, name, "pid", path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	pid = n > 0 ? strtol(buf, NULL, 10) : 0;
+	if (pid <= 1 || kill((pid_t)pid, 0) < 0)
+		return 0;
+	/* A zombie (exited, not yet reaped by whoever adopted it) is not alive. */
+	{
+		char stat[512];
+		const char *rp;
+
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		n = read(fd, stat, sizeof(stat) - 1);
+		close(fd);
+		stat[n > 0 ? n : 0] = '\0';
+		rp = strrchr(stat, ')');
+		if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
+			return 0;
+	}
+	return (pid_t)pid;
+}
+
+/* Settled once hax-guest runs. On a starved host the spawned process may not even have
+ * written its pid file, or not yet exec'd, after SIM_START_SETTLE_MS: that is waited
+ * for (up to SIM_START_DEADLINE_MS); a guest that exec'd and exited is a failure. */
 static void start_settled(void *data)
 {
 	struct sim_op *op = data;
+	char path[PATH_MAX];
+	bool pidfile;
 
 	op->timer = 0;
-	if (guest_pid(op->hv, op->name) > 0)
+	if (guest_pid(op->hv, op->name) > 0) {
 		op_finish(op, 0, NULL);
-	else
-		op_finish(op, -EIO, "guest exited during start (see its console.log)");
+		return;
+	}
+	dom_path(op->hv, op->name, "pid", path, sizeof(path));
+	pidfile = access(path, F_OK) == 0;
+	if (hax_now_mono_ns() < op->deadline_ns &&
+	    (!pidfile || spawned_pid(op->hv, op->name) > 0) &&
+	    op_arm(op, SIM_POLL_MS, start_settled) == 0)
+		return;
+	op_finish(op, -EIO, "guest exited during start (see its console.log)");
 }
 
 /* The domain's directory made afresh (meta.json before the guest, so no running guest is
@@ -418,6 +468,7 @@ static int sim_start(struct hv *hv, const struct hv_start *req, hv_done_fn done,
 	if (r < 0)
 		return r;
 	op = op_new(hv, OP_START, req->name, done, opaque);
+	op->deadline_ns = hax_now_mono_ns() + SIM_START_DEADLINE_MS * 1000000ull;
 	r = op_arm(op, SIM_START_SETTLE_MS, start_settled);
 	if (r < 0) {
 		op_free(op);
