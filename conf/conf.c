@@ -1349,3 +1349,86 @@ const char *conf_fence_driver_name(enum conf_fence_driver d)
 		return "unknown";
 	return fence_driver_names[d];
 }
+
+/* ---- reload: what needs a restart ---- */
+
+static void add_label(char (*out)[CONF_LABEL_MAX], int max, int *n, const char *fmt,
+		      const char *a, const char *b)
+{
+	if (*n < max)
+		snprintf(out[*n], CONF_LABEL_MAX, fmt, a, b);
+	(*n)++;
+}
+
+static bool host_equal(const struct conf_host *a, const struct conf_host *b)
+{
+	struct conf_host x = *a, y = *b;
+
+	x.line = y.line = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static bool fence_equal(const struct conf_fence *a, const struct conf_fence *b)
+{
+	struct conf_fence x = *a, y = *b;
+
+	x.line = y.line = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+static bool storage_equal(const struct conf_storage *a, const struct conf_storage *b)
+{
+	struct conf_storage x = *a, y = *b;
+
+	x.line = y.line = 0;
+	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* Sections by name, both ways: changed or removed, then added. The structs come from
+ * zeroed memory filled by the parser, so equal settings compare equal byte for byte. */
+#define DIFF_SECTIONS(kind, arr, cnt, equal)                                                \
+	do {                                                                                 \
+		for (i = 0; i < live->cnt; i++) {                                            \
+			for (k = 0; k < fresh->cnt; k++)                                     \
+				if (strcmp(live->arr[i].name, fresh->arr[k].name) == 0)      \
+					break;                                               \
+			if (k == fresh->cnt)                                                 \
+				add_label(out, max, &n, "[%s %s] removed", kind,             \
+					  live->arr[i].name);                                \
+			else if (!equal(&live->arr[i], &fresh->arr[k]))                      \
+				add_label(out, max, &n, "[%s %s] changed", kind,             \
+					  live->arr[i].name);                                \
+		}                                                                            \
+		for (k = 0; k < fresh->cnt; k++) {                                           \
+			for (i = 0; i < live->cnt; i++)                                      \
+				if (strcmp(live->arr[i].name, fresh->arr[k].name) == 0)      \
+					break;                                               \
+			if (i == live->cnt)                                                  \
+				add_label(out, max, &n, "[%s %s] added", kind,               \
+					  fresh->arr[k].name);                               \
+		}                                                                            \
+	} while (0)
+
+int conf_restart_needed(const struct hax_conf *live, const struct hax_conf *fresh,
+			char (*out)[CONF_LABEL_MAX], int max)
+{
+	const struct conf_cluster *a = &live->cluster, *b = &fresh->cluster;
+	int i, k, n = 0;
+
+	if (strcmp(a->name, b->name))
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "name");
+	if (a->driver != b->driver)
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "driver");
+	if (strcmp(a->state_dir, b->state_dir))
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "state_dir");
+	if (strcmp(a->client_group, b->client_group))
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "client_group");
+	if (strcmp(a->xl, b->xl))
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "xl");
+	if (strcmp(a->xl_migrate_ssh, b->xl_migrate_ssh))
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "xl_migrate_ssh");
+	DIFF_SECTIONS("host", hosts, nhosts, host_equal);
+	DIFF_SECTIONS("fence", fences, nfences, fence_equal);
+	DIFF_SECTIONS("storage", storage, nstorage, storage_equal);
+	return n;
+}

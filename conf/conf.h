@@ -150,6 +150,16 @@ void conf_errors_free(struct conf_errors *errs);
 /* The key table: returns the rows and their count. */
 const struct conf_key *conf_keys(size_t *n);
 
+/* What a reload cannot apply: the parts of fresh that differ from live among the
+ * settings that need a restart ([cluster] keys not reloadable, any [host], [fence] or
+ * [storage] section added, removed or changed; the line numbers do not count). Writes
+ * up to max labels such as "[fence power] changed", "[storage san] added" or
+ * "[cluster] state_dir changed" into out; returns
+ * how many differ (possibly more than max). Pure. */
+#define CONF_LABEL_MAX 96
+int conf_restart_needed(const struct hax_conf *live, const struct hax_conf *fresh,
+			char (*out)[CONF_LABEL_MAX], int max);
+
 /* Host by name or nodeid; NULL if absent. */
 const struct conf_host *conf_host_by_name(const struct hax_conf *c, const char *name);
 const struct conf_host *conf_host_by_nodeid(const struct hax_conf *c, uint32_t nodeid);

@@ -404,7 +404,11 @@ static int cmd_reload(int argc)
 		return EXIT_FAIL;
 	}
 	if (json_is_true(json_object_get(reply, "ok"))) {
+		lines = json_object_get(reply, "restart_needed");
 		printf("configuration reloaded\n");
+		for (i = 0; i < json_array_size(lines); i++)
+			printf("%s: takes effect when haxd restarts\n",
+			       json_string_value(json_array_get(lines, i)));
 		json_decref(reply);
 		return 0;
 	}

@@ -220,6 +220,24 @@ static void apply_log_level(int level)
 	}
 }
 
+/* What the new file changes that only a restart applies: logged one by one (the file is
+ * applied otherwise) and returned for haxctl. */
+static json_t *restart_needed(const struct hax_conf *live, const struct hax_conf *fresh)
+{
+	char labels[16][CONF_LABEL_MAX];
+	json_t *list = json_array();
+	int i, n = conf_restart_needed(live, fresh, labels, 16);
+
+	for (i = 0; i < n && i < 16; i++) {
+		hax_log(LOG_WARNING, "reload: %s: takes effect when haxd restarts", labels[i]);
+		json_array_append_new(list, json_string(labels[i]));
+	}
+	if (n > 16)
+		hax_log(LOG_WARNING, "reload: and %d more sections changed that need a restart",
+			n - 16);
+	return list;
+}
+
 /* Re-read the file (SIGHUP, haxctl reload): an invalid one keeps the old configuration
  * and every error is logged and returned; a valid one replaces the reloadable cluster
  * settings (the rest needs a restart, and is said so). */
@@ -254,10 +272,10 @@ static json_t *reload(void)
 		if (c->log_level != fresh->cluster.log_level)
 			apply_log_level(fresh->cluster.log_level);
 		c->log_level = fresh->cluster.log_level;
-		hax_log(LOG_NOTICE, "reload: %s applied (settings that are not reloadable need a restart)",
-			hd.conf_path);
+		reply = json_pack("{s:b, s:o}", "ok", 1, "restart_needed",
+				  restart_needed(&hd.conf, fresh));
+		hax_log(LOG_NOTICE, "reload: %s applied", hd.conf_path);
 		json_decref(lines);
-		reply = json_pack("{s:b}", "ok", 1);
 	}
 	conf_errors_free(&errs);
 	free(fresh);

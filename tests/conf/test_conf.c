@@ -502,10 +502,44 @@ static void test_limits(void **state)
 	free(buf);
 }
 
+/* A reload names what only a restart applies: moved lines count for nothing, a changed
+ * fence, an added storage, a removed host and a fixed [cluster] key do. */
+static void test_restart_needed(void **state)
+{
+	struct fixture *f = *state;
+	struct hax_conf *live = hax_xcalloc(1, sizeof(*live));
+	char labels[8][CONF_LABEL_MAX];
+	static const char base[] =
+		"[cluster]\nname = prod\ntick = 1s\n"
+		"[fence ipmi]\ndriver = agent\nagent = /usr/sbin/fence_ipmilan\nip = 10.0.0.1\n"
+		"[host h1]\nnodeid = 1\nfence = ipmi\n[host h2]\nnodeid = 2\n";
+
+	assert_ok(f, base);
+	*live = *f->c;
+	/* Same settings, other lines, a reloadable key changed: nothing needs a restart. */
+	assert_ok(f, "# moved\n\n[cluster]\nname = prod\ntick = 2s\n\n"
+		     "[host h2]\nnodeid = 2\n[host h1]\nnodeid = 1\nfence = ipmi\n"
+		     "[fence ipmi]\ndriver = agent\nagent = /usr/sbin/fence_ipmilan\nip = 10.0.0.1\n");
+	assert_int_equal(conf_restart_needed(live, f->c, labels, 8), 0);
+	assert_ok(f, "[cluster]\nname = prod\nstate_dir = /srv/hax\n"
+		     "[fence ipmi]\ndriver = agent\nagent = /usr/sbin/fence_ipmilan\nip = 10.0.0.9\n"
+		     "[host h1]\nnodeid = 1\nfence = ipmi\n"
+		     "[storage san]\nportal = 10.0.0.5\ntarget = iqn.2026-11.org.example:san\n");
+	assert_int_equal(conf_restart_needed(live, f->c, labels, 8), 4);
+	assert_string_equal(labels[0], "[cluster] state_dir changed");
+	assert_string_equal(labels[1], "[host h2] removed");
+	assert_string_equal(labels[2], "[fence ipmi] changed");
+	assert_string_equal(labels[3], "[storage san] added");
+	/* More than fit: counted, not written past max. */
+	assert_int_equal(conf_restart_needed(live, f->c, labels, 1), 4);
+	free(live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_needed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_values, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_levels_resolved, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_comments, setup, teardown),

@@ -100,9 +100,18 @@ kill -HUP "$HAXD_PID"
 wait_for 5 "SIGHUP logged" grep -q "haxd.conf:3: unknown key" "$T/haxd.log" || fail "SIGHUP reload did not log file:line"
 expect 0 "Cluster ipctest" "$B/haxctl" status
 sed 's/^tick = 500ms/tick = 300ms/' "$T/haxd.conf.good" >"$T/haxd.conf"
-expect 0 "configuration reloaded" "$B/haxctl" reload
+out=$("$B/haxctl" reload) || fail "valid reload refused: $out"
+[ "$out" = "configuration reloaded" ] || fail "a reload of [cluster] keys only should need no restart: $out"
 grep -q "reload: .* applied" "$T/haxd.log" || fail "no reload line in the log"
-note "reload: invalid file refused with file:line (haxctl and SIGHUP), valid one applied"
+# What only a restart applies is named, in the reply and the log, and nothing else.
+sed 's/^tick = 500ms/tick = 300ms/; s/^vcpus = 4/vcpus = 6/' "$T/haxd.conf.good" >"$T/haxd.conf"
+printf '[storage san]\nportal = 10.0.0.9\ntarget = iqn.2026-11.org.example:san\n' >>"$T/haxd.conf"
+expect 0 "^\[host h1\] changed: takes effect when haxd restarts" "$B/haxctl" reload
+expect 0 "^\[storage san\] added: takes effect when haxd restarts" "$B/haxctl" reload
+grep -q "reload: \[host h1\] changed: takes effect when haxd restarts" "$T/haxd.log" ||
+	fail "the restart-needed change was not logged"
+cp "$T/haxd.conf.good" "$T/haxd.conf"
+note "reload: invalid file refused with file:line (haxctl and SIGHUP), valid one applied, what needs a restart named"
 
 expect 0 "disabled" "$B/haxctl" domain disable web1
 wait_for 20 "web1 disabled" dom_is web1 disabled || fail "web1 not disabled"
