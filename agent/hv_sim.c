@@ -164,25 +164,47 @@ static void dom_path(const struct hv *hv, const char *name, const char *file, ch
 	snprintf(out, len, "%s/%s%s%s", hv->dir, name, file ? "/" : "", file ? file : "");
 }
 
+static int read_dom_file(const struct hv *hv, const char *name, const char *file, char *buf,
+			 size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	dom_path(hv, name, file, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return (int)n;
+}
+
+/* The pid NAME's guest process recorded (before it exec'd hax-guest), or 0. */
+static long recorded_pid(const struct hv *hv, const char *name)
+{
+	char buf[32];
+	long pid;
+
+	if (read_dom_file(hv, name, "pid", buf, sizeof(buf)) <= 0)
+		return 0;
+	pid = strtol(buf, NULL, 10);
+	return pid > 1 ? pid : 0;
+}
+
 /* The pid of NAME's guest if that process is alive and really is NAME's hax-guest. */
 static pid_t guest_pid(const struct hv *hv, const char *name)
 {
 	char path[PATH_MAX], buf[4096];
 	ssize_t n;
-	long pid;
+	long pid = recorded_pid(hv, name);
 	int fd;
 
-	dom_path(hv, name, "pid", path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	pid = strtol(buf, NULL, 10);
-	if (pid <= 1)
+	if (!pid)
 		return 0;
 	/* A recycled pid belongs to another program: compare the command line. */
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
@@ -357,41 +379,31 @@ static int spawn_detached(const struct hv *hv, const struct hv_start *req,
 	return 0;
 }
 
-/* The pid the guest's own process recorded, if that process still exists (it may not
- * have become hax-guest yet), else 0. */
-static pid_t spawned_pid(const struct hv *hv, const char *name)
+/* A guest just spawned: its pid file not written yet, or naming a live process that
+ * may not have become hax-guest yet (a zombie, exited and not yet reaped by whoever
+ * adopted it, is not alive). */
+static bool guest_starting(const struct hv *hv, const char *name)
 {
-	char path[PATH_MAX], buf[32] = "";
-	long pid;
-	int fd;
+	char path[PATH_MAX], stat[512];
+	long pid = recorded_pid(hv, name);
+	const char *rp;
 	ssize_t n;
+	int fd;
 
 	dom_path(hv, name, "pid", path, sizeof(path));
+	if (access(path, F_OK) < 0)
+		return true;
+	if (!pid || kill((pid_t)pid, 0) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return false;
+	n = read(fd, stat, sizeof(stat) - 1);
 	close(fd);
-	pid = n > 0 ? strtol(buf, NULL, 10) : 0;
-	if (pid <= 1 || kill((pid_t)pid, 0) < 0)
-		return 0;
-	/* A zombie (exited, not yet reaped by whoever adopted it) is not alive. */
-	{
-		char stat[512];
-		const char *rp;
-
-		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return 0;
-		n = read(fd, stat, sizeof(stat) - 1);
-		close(fd);
-		stat[n > 0 ? n : 0] = '\0';
-		rp = strrchr(stat, ')');
-		if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
-			return 0;
-	}
-	return (pid_t)pid;
+	stat[n > 0 ? n : 0] = '\0';
+	rp = strrchr(stat, ')');
+	return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
 /* Settled once hax-guest runs. On a starved host the spawned process may not even have
@@ -400,18 +412,13 @@ static pid_t spawned_pid(const struct hv *hv, const char *name)
 static void start_settled(void *data)
 {
 	struct sim_op *op = data;
-	char path[PATH_MAX];
-	bool pidfile;
 
 	op->timer = 0;
 	if (guest_pid(op->hv, op->name) > 0) {
 		op_finish(op, 0, NULL);
 		return;
 	}
-	dom_path(op->hv, op->name, "pid", path, sizeof(path));
-	pidfile = access(path, F_OK) == 0;
-	if (hax_now_mono_ns() < op->deadline_ns &&
-	    (!pidfile || spawned_pid(op->hv, op->name) > 0) &&
+	if (hax_now_mono_ns() < op->deadline_ns && guest_starting(op->hv, op->name) &&
 	    op_arm(op, SIM_POLL_MS, start_settled) == 0)
 		return;
 	op_finish(op, -EIO, "guest exited during start (see its console.log)");
@@ -545,26 +552,6 @@ static int sim_pause(struct hv *hv, const char *name, bool paused)
 /* ---- migration: the guests copy themselves (agent/guest_migrate.h); the driver
  * starts the receiver, signals the sender and watches their control files ---- */
 
-static int read_dom_file(const struct hv *hv, const char *name, const char *file, char *buf,
-			 size_t len)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	dom_path(hv, name, file, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return (int)n;
-}
-
 static void prepare_poll(void *data)
 {
 	struct sim_op *op = data;
@@ -577,8 +564,9 @@ static void prepare_poll(void *data)
 		op_finish(op, 0, op->uri);
 		return;
 	}
-	/* The pid file appears a moment after the spawn; a receiver gone after that died. */
-	if (now >= op->deadline_ns || (op->killed && guest_pid(op->hv, op->name) <= 0)) {
+	/* As for a start, a receiver neither running nor still starting has died. */
+	if (now >= op->deadline_ns ||
+	    (guest_pid(op->hv, op->name) <= 0 && !guest_starting(op->hv, op->name))) {
 		pid_t pid = guest_pid(op->hv, op->name);
 
 		if (pid > 0)
@@ -586,7 +574,6 @@ static void prepare_poll(void *data)
 		op_finish(op, -EIO, "the receiving guest did not get ready (see its console.log)");
 		return;
 	}
-	op->killed = op->killed || guest_pid(op->hv, op->name) > 0;
 	if (op_arm(op, 20, prepare_poll) < 0)
 		op_finish(op, -ENOMEM, "cannot arm timer");
 }
@@ -710,6 +697,21 @@ static int sim_migrate_send(struct hv *hv, const struct hv_migrate_out *req,
 	return r;
 }
 
+/* A live guest's state: receiving a migration (not committed yet), migrated away (its
+ * commit sent, about to exit), or running. */
+static enum hv_dom_state guest_state(const struct hv *hv, const char *name)
+{
+	char res[16], path[PATH_MAX];
+
+	dom_path(hv, name, "incoming", path, sizeof(path));
+	if (access(path, F_OK) == 0)
+		return HV_INCOMING;
+	if (read_dom_file(hv, name, "migrate-result", res, sizeof(res)) > 0 &&
+	    strcmp(res, "done") == 0)
+		return HV_MIGRATED;
+	return HV_RUNNING;
+}
+
 static size_t scan_guests(struct hv *hv, struct hv_domain_info **out)
 {
 	struct hv_domain_info *doms = NULL;
@@ -728,17 +730,7 @@ static size_t scan_guests(struct hv *hv, struct hv_domain_info **out)
 		doms = hax_xrealloc(doms, (n + 1) * sizeof(*doms));
 		memset(&doms[n], 0, sizeof(doms[n]));
 		hax_strlcpy(doms[n].name, de->d_name, sizeof(doms[n].name));
-		doms[n].state = HV_RUNNING;
-		{
-			char res[16], path[PATH_MAX];
-
-			dom_path(hv, de->d_name, "incoming", path, sizeof(path));
-			if (access(path, F_OK) == 0)
-				doms[n].state = HV_INCOMING;
-			else if (read_dom_file(hv, de->d_name, "migrate-result", res, sizeof(res)) > 0 &&
-				 strcmp(res, "done") == 0)
-				doms[n].state = HV_MIGRATED;
-		}
+		doms[n].state = guest_state(hv, de->d_name);
 		doms[n].incarnation = json_integer_value(json_object_get(meta, "incarnation"));
 		doms[n].memory_mib = json_integer_value(json_object_get(meta, "memory_mib"));
 		doms[n].vcpus = json_integer_value(json_object_get(meta, "vcpus"));

@@ -32,25 +32,15 @@ struct watch {
 	uint64_t t0;
 };
 
-static const json_t *find_domain(const json_t *status, const char *name)
+/* The member of the status array "domains" or "hosts" named name, or NULL. */
+static const json_t *find_named(const json_t *status, const char *array, const char *name)
 {
-	const json_t *doms = json_object_get(status, "domains");
+	const json_t *arr = json_object_get(status, array);
 	size_t i;
 
-	for (i = 0; i < json_array_size(doms); i++)
-		if (strcmp(jstr(json_array_get(doms, i), "name"), name) == 0)
-			return json_array_get(doms, i);
-	return NULL;
-}
-
-static const json_t *find_host(const json_t *status, const char *name)
-{
-	const json_t *hosts = json_object_get(status, "hosts");
-	size_t i;
-
-	for (i = 0; i < json_array_size(hosts); i++)
-		if (strcmp(jstr(json_array_get(hosts, i), "name"), name) == 0)
-			return json_array_get(hosts, i);
+	for (i = 0; i < json_array_size(arr); i++)
+		if (strcmp(jstr(json_array_get(arr, i), "name"), name) == 0)
+			return json_array_get(arr, i);
 	return NULL;
 }
 
@@ -105,7 +95,7 @@ static size_t show(struct watch *w, const json_t *status)
 		printf("\033[%dA", w->drawn);
 	w->drawn = 0;
 	for (i = 0; i < w->n; i++) {
-		const json_t *d = find_domain(status, w->f[i].name);
+		const json_t *d = find_named(status, "domains", w->f[i].name);
 
 		describe(&w->f[i], d, line, sizeof(line));
 		nmoved += moved(&w->f[i], d);
@@ -139,13 +129,13 @@ static bool finished(const struct watch *w, const json_t *status)
 	size_t i;
 
 	for (i = 0; i < w->n; i++) {
-		const json_t *d = find_domain(status, w->f[i].name);
+		const json_t *d = find_named(status, "domains", w->f[i].name);
 
 		if (d && strcmp(jstr(d, "state"), "migrating") == 0)
 			return false;
 	}
 	if (w->host) {
-		const json_t *h = find_host(status, w->host);
+		const json_t *h = find_named(status, "hosts", w->host);
 
 		return !h || !json_is_true(json_object_get(h, "evacuating"));
 	}
@@ -191,7 +181,7 @@ int cmd_migrate(int argc, char **argv)
 		return usage_error("%s", "migrate: DOMAIN and HOST must be valid names");
 	if (call(json_pack("{s:s}", "cmd", "status"), &status))
 		return EXIT_FAIL;
-	d = find_domain(status, argv[0]);
+	d = find_named(status, "domains", argv[0]);
 	hax_strlcpy(w.f[0].name, argv[0], sizeof(w.f[0].name));
 	hax_strlcpy(w.f[0].from, d ? jstr(d, "host") : "", sizeof(w.f[0].from));
 	w.n = 1;
