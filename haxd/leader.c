@@ -406,6 +406,13 @@ static void avoid_clear(struct leader *l, const char *dom)
 
 /* ---- decisions ---- */
 
+/* A change that ends any migration intent: no target, no target incarnation. */
+static void clear_target(json_t *c)
+{
+	json_object_set_new(c, "target", json_string(""));
+	json_object_set_new(c, "target_incarnation", json_integer(0));
+}
+
 static void set_domain(struct leader *l, const struct hax_domain *d, enum dom_state st,
 		       const char *host, const char *reason)
 {
@@ -458,8 +465,7 @@ static void adopt_running(struct leader *l, const struct hax_domain *d, const st
 	c = change_domain_set(d->name);
 	json_object_set_new(c, "state", json_string("running"));
 	json_object_set_new(c, "host", json_string(s->host->name));
-	json_object_set_new(c, "target", json_string(""));
-	json_object_set_new(c, "target_incarnation", json_integer(0));
+	clear_target(c);
 	json_object_set_new(c, "reason", json_string(""));
 	/* Incarnations never go backwards in the state; an older copy keeps the newer number. */
 	if (s->incarnation >= d->incarnation)
@@ -553,8 +559,7 @@ static void start_on(struct leader *l, const struct hax_domain *d, const char *h
 
 	json_object_set_new(c, "state", json_string("starting"));
 	json_object_set_new(c, "host", json_string(host));
-	json_object_set_new(c, "target", json_string(""));
-	json_object_set_new(c, "target_incarnation", json_integer(0));
+	clear_target(c);
 	json_object_set_new(c, "incarnation", json_integer((json_int_t)inc));
 	json_object_set_new(c, "reason", json_string(""));
 	propose(l, c);
@@ -910,8 +915,7 @@ static void migration_failed(struct leader *l, const struct hax_domain *d, const
 	snprintf(why, sizeof(why), "migration to %s failed: %s", target, error);
 	hax_log(LOG_WARNING, "leader: %s: %s", d->name, why);
 	json_object_set_new(c, "state", json_string("running"));
-	json_object_set_new(c, "target", json_string(""));
-	json_object_set_new(c, "target_incarnation", json_integer(0));
+	clear_target(c);
 	json_object_set_new(c, "reason", json_string(why));
 	propose(l, c);
 }
@@ -954,9 +958,8 @@ static void migrate_out_done(struct leader *l, const struct hax_domain *d, bool 
 	c = change_domain_set(d->name);
 	json_object_set_new(c, "state", json_string("running"));
 	json_object_set_new(c, "host", json_string(d->target));
-	json_object_set_new(c, "target", json_string(""));
 	json_object_set_new(c, "incarnation", json_integer((json_int_t)d->target_incarnation));
-	json_object_set_new(c, "target_incarnation", json_integer(0));
+	clear_target(c);
 	json_object_set_new(c, "reason", json_string(""));
 	propose(l, c);
 }
