@@ -370,6 +370,18 @@ static bool host_safe(struct leader *l, const char *host)
 	return sh && sh->state == HOST_FENCED;
 }
 
+/* The host where a domain may run unseen: its recorded host, or the target of a
+ * migration whose outcome is not known (after a committed live migration the copy runs
+ * on the target, and the result saying so may never arrive). NULL when both are safe. */
+static const char *unsafe_host(struct leader *l, const struct hax_domain *d)
+{
+	if (d->host[0] && !host_safe(l, d->host))
+		return d->host;
+	if (d->target[0] && !host_safe(l, d->target))
+		return d->target;
+	return NULL;
+}
+
 /* ---- where a start failed ---- */
 
 static bool avoided(const struct leader *l, const char *dom, const char *host)
@@ -522,6 +534,7 @@ static bool decide(struct leader *l, const struct hax_domain *d)
 	struct sighting s[LEADER_MAX_HOSTS];
 	size_t n;
 	char why[STATE_REASON_MAX];
+	const char *lost;
 
 	if (settling(l, d) || busy_anywhere(l, d->name))
 		return false;
@@ -532,17 +545,20 @@ static bool decide(struct leader *l, const struct hax_domain *d)
 		resolve_double_run(l, d, s, n);
 		return false;
 	}
+	/* Seen nowhere, but it may still run where nobody can look: wait for the fence,
+	 * whatever the operator asked meanwhile (disable, enable and remove never erase
+	 * the host it may run on). */
+	if (n == 0 && (lost = unsafe_host(l, d))) {
+		snprintf(why, sizeof(why), "awaiting fence of %s", lost);
+		set_domain(l, d, d->enabled ? DOM_RECOVERING : d->state, NULL, why);
+		return false;
+	}
 	if (!d->enabled) {
 		decide_disabled(l, d, s, n);
 		return false;
 	}
 	if (n == 1) {
 		adopt_running(l, d, &s[0]);
-		return false;
-	}
-	if (d->host[0] && !host_safe(l, d->host)) {
-		snprintf(why, sizeof(why), "awaiting fence of %s", d->host);
-		set_domain(l, d, DOM_RECOVERING, NULL, why);
 		return false;
 	}
 	if (d->state == DOM_FAILED)
