@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "msg.h"
 #include "status.h"
+#include "sync.h"
 #include "notify.h"
 #include "watchdog.h"
 
@@ -163,9 +164,10 @@ static bool alive_in_view(uint32_t nodeid)
 /* The leader of the view: its lowest-nodeid member, if the view is quorate and synced. */
 static uint32_t view_leader(void)
 {
-	if (!nd.view.connected || !nd.view.quorate || !nd.synced || nd.view.nmembers == 0)
+	if (!nd.view.connected || !nd.synced)
 		return 0;
-	return nd.view.members[0];
+	return sync_view_leader(nd.view.quorate, nd.view.members, nd.view.nmembers,
+				nd.view.nnodes, (size_t)nd.conf->nhosts);
 }
 
 /* ---- the replicated state ---- */
@@ -473,31 +475,35 @@ static void on_view(void *opaque, const struct cluster_view *v)
 	agent_snapshot(nd.agent, send_hello, NULL);
 }
 
-/* Pick the newest state among the hellos: highest (epoch, seq), then lowest nodeid. */
+/* Pick the newest state among the hellos (sync_pick_newest's rule); bad ones and those
+ * of another cluster are skipped. */
 static struct hax_state *newest_state(uint32_t *from)
 {
-	struct hax_state *best = NULL;
+	struct hax_state *states[CLUSTER_MAX_NODES] = {NULL};
 	size_t i;
+	int best;
 
 	for (i = 0; i < nd.view.nmembers; i++) {
-		struct hax_state *s;
 		char err[256];
 
-		if (state_from_json(json_object_get(nd.hellos[i], "state"), &s, err, sizeof(err)) < 0) {
+		if (state_from_json(json_object_get(nd.hellos[i], "state"), &states[i], err,
+				    sizeof(err)) < 0) {
 			hax_log(LOG_ERR, "hello from node %u carries a bad state (%s), ignoring it",
 				nd.view.members[i], err);
-			continue;
+			states[i] = NULL;
+		} else if (strcmp(states[i]->cluster, nd.conf->cluster.name) != 0) {
+			state_free(states[i]);
+			states[i] = NULL;
 		}
-		if (strcmp(s->cluster, nd.conf->cluster.name) != 0 ||
-		    (best && state_version_cmp(s, best) <= 0)) {
-			state_free(s);
-			continue;
-		}
-		state_free(best);
-		best = s;
-		*from = nd.view.members[i];
 	}
-	return best;
+	best = sync_pick_newest(states, nd.view.nmembers);
+	for (i = 0; i < nd.view.nmembers; i++)
+		if ((int)i != best)
+			state_free(states[i]);
+	if (best < 0)
+		return NULL;
+	*from = nd.view.members[best];
+	return states[best];
 }
 
 /* Count a change of leader: a sync that ends under another host than the last one that led.
