@@ -64,16 +64,67 @@ static uint64_t stamp(const json_t *change)
 	return now;
 }
 
+static bool in_names(const char (*names)[HAX_NAME_MAX], size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void names_add(char (*names)[HAX_NAME_MAX], size_t *n, const char *name)
+{
+	if (*n < STATE_MAX_HOSTS && !in_names((const char (*)[HAX_NAME_MAX])names, *n, name))
+		hax_strlcpy(names[(*n)++], name, HAX_NAME_MAX);
+}
+
+/* Drop name from a list, keeping the others' order. */
+static void names_del(char (*names)[HAX_NAME_MAX], size_t *n, const char *name)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(names[i], name) != 0)
+			memmove(names[k++], names[i], HAX_NAME_MAX);
+	*n = k;
+}
+
+/* A new term. "members" (the haxd members of the view that elected its leader) moves
+ * the last term's members that are not among them into the doubt (state.h). */
 static int apply_epoch(struct hax_state *s, const json_t *c, char *err, size_t errlen)
 {
+	const json_t *members = json_object_get(c, "members");
+	char (*doubt)[HAX_NAME_MAX] = s->doubt;
 	uint64_t epoch;
+	size_t i, n;
 
 	if (get_u64(c, "epoch", INT64_MAX, &epoch) != 1)
 		return fail(err, errlen, "epoch: expected an integer");
 	if (epoch <= s->epoch)
 		return fail(err, errlen, "epoch %llu is not newer than %llu",
 			    (unsigned long long)epoch, (unsigned long long)s->epoch);
+	if (members && (!json_is_array(members) || json_array_size(members) > STATE_MAX_HOSTS))
+		return fail(err, errlen, "epoch: members must be a list of host names");
+	for (i = 0; i < json_array_size(members); i++) {
+		const char *m = json_string_value(json_array_get(members, i));
+
+		if (!m || !hax_valid_name(m))
+			return fail(err, errlen, "epoch: bad member name");
+	}
 	s->epoch = epoch;
+	if (!members)
+		return 0;
+	for (i = 0; i < s->nepoch_members; i++)
+		names_add(doubt, &s->ndoubt, s->epoch_members[i]);
+	s->nepoch_members = 0;
+	for (i = 0, n = json_array_size(members); i < n; i++) {
+		const char *m = json_string_value(json_array_get(members, i));
+
+		names_del(doubt, &s->ndoubt, m);
+		names_add(s->epoch_members, &s->nepoch_members, m);
+	}
 	return 0;
 }
 
@@ -107,6 +158,9 @@ static int apply_host_set(struct hax_state *s, const json_t *c, char *err, size_
 		h->state = hs;
 		h->since_ns = stamp(c);
 	}
+	/* Fenced: whatever it held or ran is gone. */
+	if (st && hs == HOST_FENCED)
+		names_del(s->doubt, &s->ndoubt, name);
 	if (r_mt)
 		h->mem_total_mib = mt;
 	if (r_mf)

@@ -14,7 +14,7 @@
 
 /* Apply one change to s. 0, or -EINVAL (malformed or inapplicable, message in err) with s
  * unchanged. Ops:
- *   {"op":"epoch","epoch":N}                        new leader term (N > current)
+ *   {"op":"epoch","epoch":N,["members":[host...]]}   new leader term (N > current)
  *   {"op":"host-set","name","nodeid",["state"],["maintenance"],["mem_total_mib"],
  *    ["mem_free_mib"],["vcpus_total"]}               adds the host if absent
  *   {"op":"domain-add","domain":{...}}               a domain_to_json object

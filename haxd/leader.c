@@ -702,6 +702,60 @@ static void place(struct leader *l, bool *wanted)
 	free(host_ok);
 }
 
+static bool listed(const char (*names)[HAX_NAME_MAX], size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* A host that may hold changes this history lacks (state.h, "doubt"), and run domains
+ * this state does not place there: a member of the last term that left (this leader's
+ * own epoch may not be applied yet, so the last term's members count too), neither back
+ * as a member nor fenced. NULL when there is none. */
+static const char *doubtful_host(struct leader *l)
+{
+	const struct hax_state *s = cur(l);
+	size_t i;
+
+	for (i = 0; i < l->nhosts; i++) {
+		const struct lhost *h = &l->hosts[i];
+		const struct hax_host *sh = state_host(s, h->name);
+
+		if (h->member || (sh && sh->state == HOST_FENCED))
+			continue;
+		if (listed((const char (*)[HAX_NAME_MAX])s->doubt, s->ndoubt, h->name) ||
+		    listed((const char (*)[HAX_NAME_MAX])s->epoch_members, s->nepoch_members,
+			   h->name))
+			return h->name;
+	}
+	return NULL;
+}
+
+/* While a host is in doubt nothing starts: what it may run is unknown here. Its fence
+ * (it is not a member, so fence_tick takes it) ends the wait. */
+static bool hold_starts(struct leader *l, const bool *wanted)
+{
+	const char *dh = doubtful_host(l);
+	struct hax_state *snap;
+	char why[STATE_REASON_MAX];
+	size_t j;
+
+	if (!dh)
+		return false;
+	snprintf(why, sizeof(why), "awaiting fence of %s (it may run domains this view has not seen)",
+		 dh);
+	snap = state_clone(cur(l));
+	for (j = 0; j < snap->ndomains; j++)
+		if (wanted[j])
+			set_domain(l, &snap->domains[j], DOM_RECOVERING, NULL, why);
+	state_free(snap);
+	return true;
+}
+
 void leader_tick(struct leader *l)
 {
 	const struct hax_state *s;
@@ -723,7 +777,7 @@ void leader_tick(struct leader *l)
 		wanted[j] = decide(l, &snap->domains[j]);
 	state_free(snap);
 	/* decide() may have proposed changes: placement works on the state they produced. */
-	if (cur(l)->ndomains == j)
+	if (cur(l)->ndomains == j && !hold_starts(l, wanted))
 		place(l, wanted);
 	free(wanted);
 	evacuate_tick(l);

@@ -329,6 +329,21 @@ static void stop_leading(void)
 	hax_log(LOG_NOTICE, "leader role stopped");
 }
 
+/* The host names of the view's haxd members, for the epoch change (state.h "doubt"). */
+static json_t *member_names(void)
+{
+	json_t *names = json_array();
+	size_t i;
+
+	for (i = 0; i < nd.view.nmembers; i++) {
+		const char *name = host_name(nd.view.members[i]);
+
+		if (name)
+			json_array_append_new(names, json_string(name));
+	}
+	return names;
+}
+
 /* The members' hosts, their inventories from the hellos, a new epoch, then act. */
 static void start_leading(void)
 {
@@ -352,7 +367,8 @@ static void start_leading(void)
 		if (json_is_object(inv))
 			leader_on_inventory(nd.leader, inv);
 	}
-	epoch = json_pack("{s:s, s:I}", "op", "epoch", "epoch", (json_int_t)(nd.state->epoch + 1));
+	epoch = json_pack("{s:s, s:I, s:o}", "op", "epoch", "epoch",
+			  (json_int_t)(nd.state->epoch + 1), "members", member_names());
 	ops_propose(NULL, epoch);
 	hax_log(LOG_NOTICE, "leader of %zu member(s), epoch %llu", nd.view.nmembers,
 		(unsigned long long)(nd.state->epoch + 1));

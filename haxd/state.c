@@ -259,6 +259,8 @@ static const struct field state_fields[] = {
 	FIELD(hax_state, seq, "seq", F_U64, true, 0, JSON_U64_MAX, 0),
 	TEXT(hax_state, cluster, "cluster", F_NAME, true),
 	FIELD(hax_state, last_incarnation, "last_incarnation", F_U64, true, 0, JSON_U64_MAX, 0),
+	NAMES(hax_state, epoch_members, nepoch_members, "epoch_members", STATE_MAX_HOSTS),
+	NAMES(hax_state, doubt, ndoubt, "doubt", STATE_MAX_HOSTS),
 };
 
 static const struct field host_fields[] = {

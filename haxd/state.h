@@ -98,6 +98,15 @@ struct hax_state {
 	struct hax_domain *domains;
 	size_t nfence;                   /* oldest first */
 	struct hax_fence_record *fence;
+	/* The haxd members of the view whose leader began this epoch, and the hosts that
+	 * may hold changes this history lacks: members of an earlier epoch that left with
+	 * a ring split, which may have delivered the last changes (and run the commands)
+	 * that the other side never saw. A host leaves the doubt when it is a member of a
+	 * new epoch's view or is fenced; while any host is in doubt, nothing is started. */
+	size_t nepoch_members;
+	char epoch_members[STATE_MAX_HOSTS][HAX_NAME_MAX];
+	size_t ndoubt;
+	char doubt[STATE_MAX_HOSTS][HAX_NAME_MAX];
 };
 
 /* Lifecycle. state_free accepts NULL. state_clone aborts only on out-of-memory. */

@@ -383,6 +383,7 @@ static void start_leading(struct node *n)
 		.now_real = ops_now_real, .now_mono = ops_now_mono,
 		.migrate_live = sim_hv_ops.live_migration,
 	};
+	json_t *names;
 	size_t i;
 
 	n->leader = leader_new(&conf, &ops);
@@ -397,8 +398,11 @@ static void start_leading(struct node *n)
 		if (json_is_object(inv))
 			leader_on_inventory(n->leader, inv);
 	}
-	ops_propose(n, json_pack("{s:s, s:I}", "op", "epoch", "epoch",
-				 (json_int_t)(n->state->epoch + 1)));
+	names = json_array();
+	for (i = 0; i < n->view.nmembers; i++)
+		json_array_append_new(names, json_string(sim_machines[host_of(n->view.members[i])].name));
+	ops_propose(n, json_pack("{s:s, s:I, s:o}", "op", "epoch", "epoch",
+				 (json_int_t)(n->state->epoch + 1), "members", names));
 	hax_log(LOG_NOTICE, "leader of %zu member(s), epoch %llu", n->view.nmembers,
 		(unsigned long long)(n->state->epoch + 1));
 	leader_tick(n->leader);

@@ -224,9 +224,11 @@ static void test_round_trip(void **unused)
 	/* The members named in DESIGN.md, in order, with states by name. */
 	assert_memory_equal(t1,
 			    "{\"format\":1,\"epoch\":3,\"seq\":42,\"cluster\":\"lab\","
-			    "\"last_incarnation\":9,\"hosts\":[{\"name\":\"h1\",",
+			    "\"last_incarnation\":9,\"epoch_members\":[],\"doubt\":[],"
+			    "\"hosts\":[{\"name\":\"h1\",",
 			    strlen("{\"format\":1,\"epoch\":3,\"seq\":42,\"cluster\":\"lab\","
-				   "\"last_incarnation\":9,\"hosts\":[{\"name\":\"h1\","));
+				   "\"last_incarnation\":9,\"epoch_members\":[],\"doubt\":[],"
+				   "\"hosts\":[{\"name\":\"h1\","));
 	assert_non_null(strstr(t1, "\"state\":\"agent-lost\""));
 	assert_non_null(strstr(t1, "\"state\":\"migrating\",\"host\":\"h1\","
 				   "\"target\":\"h3.example\""));

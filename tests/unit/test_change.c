@@ -136,6 +136,36 @@ static void test_epoch(void **st)
 	assert_int_equal(s->seq, 8);
 }
 
+/* The doubt (state.h): members of the last term that are not members of the new one
+ * may hold changes this history lacks; they leave it by coming back or being fenced. */
+static void test_epoch_members_and_doubt(void **st)
+{
+	struct hax_state *s = *st;
+
+	apply_ok(s, "{\"op\":\"epoch\",\"epoch\":5,\"members\":[\"h1\",\"h2\",\"h3\"]}");
+	assert_int_equal(s->nepoch_members, 3);
+	assert_int_equal(s->ndoubt, 0);
+	/* h3 left with a split: in doubt. */
+	apply_ok(s, "{\"op\":\"epoch\",\"epoch\":6,\"members\":[\"h1\",\"h2\"]}");
+	assert_int_equal(s->ndoubt, 1);
+	assert_string_equal(s->doubt[0], "h3");
+	/* Another term without h3 and now without h2 either: both stay in doubt. */
+	apply_ok(s, "{\"op\":\"epoch\",\"epoch\":7,\"members\":[\"h1\"]}");
+	assert_int_equal(s->ndoubt, 2);
+	/* h2 back as a member: out of doubt; h3 fenced: out of doubt. */
+	apply_ok(s, "{\"op\":\"epoch\",\"epoch\":8,\"members\":[\"h1\",\"h2\"]}");
+	assert_int_equal(s->ndoubt, 1);
+	assert_string_equal(s->doubt[0], "h3");
+	apply_ok(s, "{\"op\":\"host-set\",\"name\":\"h3\",\"nodeid\":3,\"state\":\"fenced\"}");
+	assert_int_equal(s->ndoubt, 0);
+	/* An epoch without members (an older leader) leaves both lists alone. */
+	apply_ok(s, "{\"op\":\"epoch\",\"epoch\":9}");
+	assert_int_equal(s->nepoch_members, 2);
+	apply_bad(s, "{\"op\":\"epoch\",\"epoch\":10,\"members\":\"h1\"}", "members");
+	apply_bad(s, "{\"op\":\"epoch\",\"epoch\":10,\"members\":[\"-x\"]}", "member name");
+	apply_bad(s, "{\"op\":\"epoch\",\"epoch\":10,\"members\":[7]}", "member name");
+}
+
 static void test_host_set_adds_and_updates(void **st)
 {
 	struct hax_state *s = *st;
@@ -558,6 +588,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_epoch),
+	    T(test_epoch_members_and_doubt),
 	    T(test_host_set_adds_and_updates),
 	    T(test_host_set_validates),
 	    T(test_domain_add),
