@@ -454,13 +454,26 @@ static int check_fields(const struct jctx *c, const struct field *t, size_t n, c
 	return 0;
 }
 
+/* Beyond a valid name: not one xl would read as another domain's migration leftover. */
+static int check_domain_name(const struct jctx *c, const struct hax_domain *d)
+{
+	const char *sfx = hax_reserved_domain_suffix(d->name);
+
+	if (sfx)
+		return jfail(c, "name", "\"%s\" ends in \"%s\", which xl reserves for a domain in migration",
+			     printable(d->name) ? d->name : "(name)", sfx);
+	return 0;
+}
+
 int state_domain_validate(const struct hax_domain *d, char *err, size_t errlen)
 {
 	struct jctx c = {.err = err, .errlen = errlen};
+	int r;
 
 	if (!d)
 		return jfail(&c, NULL, "no domain");
-	return check_fields(&c, domain_fields, HAX_ARRAY_SIZE(domain_fields), d);
+	r = check_fields(&c, domain_fields, HAX_ARRAY_SIZE(domain_fields), d);
+	return r < 0 ? r : check_domain_name(&c, d);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
@@ -1022,6 +1035,8 @@ static int domain_decode(const struct jctx *c, const json_t *j, struct hax_domai
 
 	memset(&d, 0, sizeof(d));
 	r = decode_record(c, j, domain_fields, HAX_ARRAY_SIZE(domain_fields), &d);
+	if (r == 0)
+		r = check_domain_name(c, &d);
 	if (r < 0) {
 		domain_clear(&d);
 		return r;

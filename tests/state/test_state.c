@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "agent/xl_parse.h"
 #include "haxd/state.h"
 
 /* ---- fixture: a state written as struct literals ------------------------------------ */
@@ -974,6 +975,56 @@ static void test_names(void **unused)
 	assert_int_equal(dom_state_parse("", &ds), -EINVAL);
 }
 
+/* Issue 12 item 3: a domain named like xl's migration leftover of another one
+ * ("web--incoming" is "web" in state incoming to the xl driver) would never be seen
+ * running and would be started again on every tick. Such names are refused wherever a
+ * domain enters the state: an added domain (domain_from_json, state_add_domain) and a
+ * decoded state (a hello, the state file). The refusal follows xl_split_name exactly. */
+static void test_reserved_domain_names(void **unused)
+{
+	static const char *const names[] = {"web--incoming", "web--migratedaway", "a--incoming",
+					    "web-incoming", "web--incomin", "web--incoming2",
+					    "web--migrated", "web.incoming", "incoming", "web"};
+	char base[HAX_NAME_MAX], err[256], text[512];
+	struct hax_state *s = state_new("c"), *out = NULL;
+	struct hax_domain d = {.definition = "", .memory_mib = 1, .vcpus = 1, .enabled = true};
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < HAX_ARRAY_SIZE(names); i++) {
+		bool xl_other = xl_split_name(names[i], base, sizeof(base)) != XL_NAME_PLAIN;
+		json_t *j;
+		int r;
+
+		assert_true(hax_valid_name(names[i]));
+		assert_int_equal(hax_reserved_domain_suffix(names[i]) != NULL, xl_other);
+		j = json_pack("{s:s, s:s, s:i, s:i}", "name", names[i], "definition", "",
+			      "memory_mib", 1, "vcpus", 1);
+		r = domain_from_json(j, &d, err, sizeof(err));
+		json_decref(j);
+		assert_int_equal(r, xl_other ? -EINVAL : 0);
+		if (xl_other)
+			assert_non_null(strstr(err, "reserves"));
+		else
+			domain_clear(&d);
+		hax_strlcpy(d.name, names[i], sizeof(d.name));
+		d.definition = "";
+		assert_int_equal(state_add_domain(s, &d, err, sizeof(err)), xl_other ? -EINVAL : 0);
+		snprintf(text, sizeof(text),
+			 TOP(",\"hosts\":[],\"domains\":[{\"name\":\"%s\",\"definition\":\"\","
+			     "\"memory_mib\":1,\"vcpus\":1}]"),
+			 names[i]);
+		r = state_from_string(text, strlen(text), &out, err, sizeof(err));
+		assert_int_equal(r, xl_other ? -EINVAL : 0);
+		if (xl_other)
+			assert_non_null(strstr(err, "domains[0].name"));
+		state_free(out);
+		out = NULL;
+	}
+	assert_int_equal(s->ndomains, 7);
+	state_free(s);
+}
+
 static void test_hosts(void **unused)
 {
 	struct hax_state *s = state_new("c1");
@@ -1205,6 +1256,7 @@ int main(void)
 		cmocka_unit_test(test_save_write_failure),
 		cmocka_unit_test(test_save_too_big),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_reserved_domain_names),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_domains),
 		cmocka_unit_test(test_validate),
