@@ -85,7 +85,22 @@ struct migfail {
 
 #define MIGRATE_RETRIES 3
 
+/* One domain in one inventory. The sightings of a name are linked through next, in
+ * host then inventory order; entry is borrowed from that host's inventory. */
+struct seen {
+	size_t host;             /* index in leader.hosts */
+	const json_t *entry;
+	size_t next;             /* SIZE_MAX: the last sighting of that name */
+};
+
 struct leader {
+	/* The inventories indexed by domain name, so that a tick is linear in domains (a
+	 * scan of every inventory per domain was quadratic). Built on first use, dropped
+	 * whenever an inventory changes. */
+	json_t *seen_index;      /* name -> integer: its first struct seen; NULL: rebuild */
+	json_t *busy_index;      /* name -> true: some agent reports it busy */
+	struct seen *seen;
+	size_t nseen;
 	size_t navoid;
 	struct avoid *avoid;
 	size_t nmigfail;
@@ -133,6 +148,55 @@ struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *
 	return l;
 }
 
+/* Drop the index of the inventories: one of them changed. */
+static void index_drop(struct leader *l)
+{
+	json_decref(l->seen_index);
+	json_decref(l->busy_index);
+	l->seen_index = l->busy_index = NULL;
+	free(l->seen);
+	l->seen = NULL;
+	l->nseen = 0;
+}
+
+static void index_build(struct leader *l)
+{
+	size_t i, k, n = 0;
+
+	if (l->seen_index)
+		return;
+	for (i = 0; i < l->nhosts; i++)
+		n += json_array_size(json_object_get(l->hosts[i].inv, "domains"));
+	l->seen = hax_xcalloc(n ? n : 1, sizeof(*l->seen));
+	l->seen_index = json_object();
+	l->busy_index = json_object();
+	/* Backwards, each sighting put first: the lists come out in host, then entry order. */
+	for (i = l->nhosts; i-- > 0;) {
+		const json_t *doms = json_object_get(l->hosts[i].inv, "domains");
+		const json_t *busy = json_object_get(l->hosts[i].inv, "busy");
+
+		for (k = json_array_size(doms); k-- > 0;) {
+			const json_t *d = json_array_get(doms, k);
+			const char *name = json_string_value(json_object_get(d, "name"));
+			const json_t *first;
+
+			if (!name)
+				continue;
+			first = json_object_get(l->seen_index, name);
+			l->seen[l->nseen] = (struct seen){
+			    .host = i, .entry = d,
+			    .next = first ? (size_t)json_integer_value(first) : SIZE_MAX};
+			json_object_set_new(l->seen_index, name, json_integer((json_int_t)l->nseen));
+			l->nseen++;
+		}
+		for (k = 0; k < json_array_size(busy); k++)
+			if (json_is_string(json_array_get(busy, k)))
+				json_object_set_new(l->busy_index,
+						    json_string_value(json_array_get(busy, k)),
+						    json_true());
+	}
+}
+
 static void fence_cancel_all(struct leader *l, struct lhost *h);
 static void fence_tick(struct leader *l);
 static bool settling(struct leader *l, const struct hax_domain *d);
@@ -153,6 +217,7 @@ void leader_free(struct leader *l)
 		fence_cancel_all(l, &l->hosts[i]);
 		json_decref(l->hosts[i].inv);
 	}
+	index_drop(l);
 	free(l->pend);
 	free(l->avoid);
 	free(l->migfail);
@@ -174,6 +239,7 @@ void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool
 	if (h->member != member) {
 		json_decref(h->inv);
 		h->inv = NULL;
+		index_drop(l);
 	}
 	/* A host that left answers nothing more: its operations are forgotten now rather
 	 * than at their deadline, so that recovery (after the fence) is not held up. */
@@ -215,6 +281,7 @@ void leader_on_inventory(struct leader *l, const json_t *inv)
 	}
 	json_decref(h->inv);
 	h->inv = json_deep_copy(inv);
+	index_drop(l);
 }
 
 /* After a result, that host's inventory is stale until one listed after it arrives. */
@@ -301,46 +368,36 @@ struct sighting {
 static size_t where_running(struct leader *l, const char *name, struct sighting *out,
 			    size_t max)
 {
-	size_t i, k, n = 0;
+	const json_t *first;
+	size_t k, n = 0;
 
-	for (i = 0; i < l->nhosts; i++) {
-		const json_t *doms = json_object_get(l->hosts[i].inv, "domains");
-
-		const struct hax_host *sh = state_host(cur(l), l->hosts[i].name);
+	index_build(l);
+	first = json_object_get(l->seen_index, name);
+	for (k = first ? (size_t)json_integer_value(first) : SIZE_MAX; k != SIZE_MAX && n < max;
+	     k = l->seen[k].next) {
+		struct lhost *h = &l->hosts[l->seen[k].host];
+		const json_t *d = l->seen[k].entry;
+		const struct hax_host *sh = state_host(cur(l), h->name);
 
 		/* A fenced host that rejoined is purged (rejoin rule), never adopted from. */
-		if (!l->hosts[i].member || (sh && sh->state == HOST_FENCED))
+		if (!h->member || (sh && sh->state == HOST_FENCED))
 			continue;
-		for (k = 0; k < json_array_size(doms); k++) {
-			const json_t *d = json_array_get(doms, k);
+		const char *st = json_string_value(json_object_get(d, "state")) ?: "";
 
-			if (n == max || !json_equal(json_object_get(d, "name"), json_string(name)))
-				continue;
-			const char *st = json_string_value(json_object_get(d, "state")) ?: "";
-
-			out[n].host = &l->hosts[i];
-			out[n].incarnation = json_integer_value(json_object_get(d, "incarnation"));
-			out[n].running = strcmp(st, "running") == 0;
-			out[n].incoming = strcmp(st, "incoming") == 0;
-			out[n].leftover = out[n].incoming || strcmp(st, "migrated") == 0;
-			n++;
-		}
+		out[n].host = h;
+		out[n].incarnation = json_integer_value(json_object_get(d, "incarnation"));
+		out[n].running = strcmp(st, "running") == 0;
+		out[n].incoming = strcmp(st, "incoming") == 0;
+		out[n].leftover = out[n].incoming || strcmp(st, "migrated") == 0;
+		n++;
 	}
 	return n;
 }
 
 static bool busy_anywhere(struct leader *l, const char *name)
 {
-	size_t i, k;
-
-	for (i = 0; i < l->nhosts; i++) {
-		const json_t *busy = json_object_get(l->hosts[i].inv, "busy");
-
-		for (k = 0; k < json_array_size(busy); k++)
-			if (strcmp(json_string_value(json_array_get(busy, k)) ?: "", name) == 0)
-				return true;
-	}
-	return false;
+	index_build(l);
+	return json_object_get(l->busy_index, name) != NULL;
 }
 
 /* Decisions wait until every member's inventory is newer than its last result: a list
@@ -643,6 +700,12 @@ static void place(struct leader *l, bool *wanted)
 {
 	const struct hax_state *s = cur(l);
 	size_t nh = s->nhosts, nd = s->ndomains, i;
+
+	for (i = 0; i < nd && !wanted[i]; i++)
+		;
+	if (i == nd)
+		return; /* nothing to place: no plan (nor a copy of the state) on every tick */
+
 	bool *host_ok = hax_xcalloc(nh, sizeof(*host_ok));
 	int *where = hax_xcalloc(nd, sizeof(*where));
 	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(nd, sizeof(*reason));
