@@ -85,6 +85,15 @@ struct migfail {
 
 #define MIGRATE_RETRIES 3
 
+/* A DRBD peer's fence request that won its resource (see peer_fence_check). */
+#define PEER_FENCE_MAX 64
+#define PEER_RESOURCE_MAX 128
+struct peer_fence {
+	char resource[PEER_RESOURCE_MAX];
+	char requester[HAX_NAME_MAX];
+	char target[HAX_NAME_MAX];
+};
+
 /* One domain in one inventory. The sightings of a name are linked through next, in
  * host then inventory order; entry is borrowed from that host's inventory. */
 struct seen {
@@ -112,6 +121,8 @@ struct leader {
 	size_t npend;
 	struct pending *pend;
 	uint64_t next_inc;       /* next incarnation to hand out */
+	size_t npeerf;
+	struct peer_fence peerf[PEER_FENCE_MAX];
 };
 
 static const struct hax_state *cur(const struct leader *l)
@@ -1601,13 +1612,81 @@ static void fence_tick(struct leader *l)
 	}
 }
 
+/* A host this leader is fencing, or that is fenced and not back yet. */
+static bool fence_in_force(struct leader *l, const char *host)
+{
+	const struct lhost *h = lhost(l, host);
+	const struct hax_host *sh = state_host(cur(l), host);
+
+	return (h && h->fr.active) ||
+	       (sh && (sh->state == HOST_FENCING || sh->state == HOST_FENCED));
+}
+
+/*
+ * A fence request from DRBD's fence-peer handler (hax-fence-peer: "resource", and the
+ * "requester" host its haxd stamped on it). When a resource's replication link breaks,
+ * both peers ask to fence each other: one request per resource wins while its fence
+ * stands (the target is being fenced or is fenced, until it is back), a host being
+ * fenced has no say, and the leader never fences its own host on a peer's word (its
+ * own handler's request against that peer wins instead). NULL: go ahead (recorded).
+ */
+static json_t *peer_fence_check(struct leader *l, const json_t *req, const char *target)
+{
+	const char *res = json_string_value(json_object_get(req, "resource"));
+	const char *from = json_string_value(json_object_get(req, "requester")) ?: "";
+	struct peer_fence *slot = NULL;
+	char msg[384];
+	size_t i;
+
+	if (!json_object_get(req, "resource"))
+		return NULL; /* an operator's haxctl fence */
+	if (!res || !*res || strlen(res) >= PEER_RESOURCE_MAX)
+		return reply_error("refused: a peer fence request needs a DRBD resource name%s", "");
+	if (l->ops.self && strcmp(target, l->ops.self) == 0)
+		snprintf(msg, sizeof(msg), "refused: %s runs the leader; a DRBD peer's request (resource %s, from %s) never fences it",
+			 target, res, from[0] ? from : "?");
+	else if (!from[0] || strcmp(from, target) == 0 || fence_in_force(l, from))
+		snprintf(msg, sizeof(msg), "refused: the requester %s is unknown, the target itself, or being fenced (resource %s)",
+			 from[0] ? from : "?", res);
+	else
+		msg[0] = '\0';
+	for (i = 0; i < l->npeerf && !msg[0]; i++) {
+		struct peer_fence *p = &l->peerf[i];
+
+		if (!fence_in_force(l, p->target)) {
+			slot = slot ? slot : p; /* that fence is over: a free slot */
+			continue;
+		}
+		if (strcmp(p->resource, res) == 0 &&
+		    (strcmp(p->requester, from) != 0 || strcmp(p->target, target) != 0))
+			snprintf(msg, sizeof(msg), "refused: DRBD resource %s: %s already asked to fence %s",
+				 res, p->requester, p->target);
+		else if (strcmp(p->resource, res) == 0)
+			return NULL; /* the same request again */
+	}
+	if (!msg[0] && !slot && l->npeerf == PEER_FENCE_MAX)
+		snprintf(msg, sizeof(msg), "refused: %d DRBD peer fences already stand", PEER_FENCE_MAX);
+	if (msg[0]) {
+		hax_log(LOG_WARNING, "leader: %s", msg);
+		return reply_error("%s", msg);
+	}
+	slot = slot ? slot : &l->peerf[l->npeerf++];
+	hax_strlcpy(slot->resource, res, sizeof(slot->resource));
+	hax_strlcpy(slot->requester, from, sizeof(slot->requester));
+	hax_strlcpy(slot->target, target, sizeof(slot->target));
+	return NULL;
+}
+
 static json_t *req_fence(struct leader *l, const json_t *req, bool ack)
 {
 	const char *name = json_string_value(json_object_get(req, "host"));
 	struct lhost *h = name ? lhost(l, name) : NULL;
+	json_t *refused;
 
 	if (!h)
 		return reply_error("no such host: %s", name ? name : "(none)");
+	if (!ack && (refused = peer_fence_check(l, req, name)))
+		return refused;
 	if (!ack) {
 		if (h->fr.active)
 			return reply_error("%s is already being fenced", name);

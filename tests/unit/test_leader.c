@@ -165,10 +165,10 @@ static void world_init(const char *self)
 	    .fence_cancel = ops_fence_cancel,
 	    .now_real = ops_now_real,
 	    .now_mono = ops_now_mono,
+	    .self = self,
 	};
 	size_t i;
 
-	(void)self;
 	memset(&W, 0, sizeof(W));
 	if (conf_parse_string("test.conf", conf_text, &W.conf, &errs) < 0)
 		fail_msg("the test's own configuration does not parse");
@@ -374,6 +374,107 @@ static void test_index_follows_inventories(void **unused)
 	world_free();
 }
 
+/* ---- issue 12 item 11: DRBD fence-peer requests ----------------------------------- */
+
+/* A fence request as haxd passes it to the leader: hax-fence-peer's, with the
+ * requesting host haxd stamped on it; resource NULL: an operator's haxctl fence. */
+static bool fence_req(const char *target, const char *resource, const char *requester,
+		      char *err, size_t errlen)
+{
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "fence", "host", target), *reply;
+	bool ok;
+
+	if (resource)
+		json_object_set_new(req, "resource", json_string(resource));
+	if (requester)
+		json_object_set_new(req, "requester", json_string(requester));
+	reply = leader_request(W.l, req);
+	ok = json_is_true(json_object_get(reply, "ok"));
+	snprintf(err, errlen, "%s", json_string_value(json_object_get(reply, "error")) ?: "");
+	json_decref(reply);
+	json_decref(req);
+	deliver();
+	return ok;
+}
+
+static size_t fences_of(const char *host)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < W.nfence; i++)
+		n += strcmp(W.fence[i].host, host) == 0;
+	return n;
+}
+
+static void online_world(const char *self)
+{
+	world_init(self);
+	report_all();
+	tick();
+	assert_int_equal(W.st->nhosts, NHOSTS);
+}
+
+/* Both peers of r0 (h1, h2) ask to fence each other through a leader on h3: the first
+ * request wins, the second is refused and nothing fences h1; h2, being fenced, cannot
+ * have anyone fenced for another resource either. Once h2 is fenced and back online,
+ * r0's fence no longer stands: a new incident is judged afresh. */
+static void test_peer_fence_one_per_resource(void **unused)
+{
+	char err[256];
+
+	(void)unused;
+	online_world("h3");
+	assert_true(fence_req("h2", "r0", "h1", err, sizeof(err)));
+	assert_int_equal(fences_of("h2"), 1);
+	assert_false(fence_req("h1", "r0", "h2", err, sizeof(err)));
+	assert_int_equal(strncmp(err, "refused:", 8), 0);
+	/* A third peer of r0 (not being fenced itself) is refused by the resource alone. */
+	assert_false(fence_req("h1", "r0", "h4", err, sizeof(err)));
+	assert_non_null(strstr(err, "refused: DRBD resource r0: h1 already asked to fence h2"));
+	assert_false(fence_req("h4", "r1", "h2", err, sizeof(err)));
+	assert_int_equal(strncmp(err, "refused:", 8), 0);
+	assert_int_equal(fences_of("h1") + fences_of("h4"), 0);
+	/* The winner asking again waits for the same fence. */
+	assert_false(fence_req("h2", "r0", "h1", err, sizeof(err)));
+	assert_non_null(strstr(err, "already being fenced"));
+	/* An operator's fence is no peer request: unchanged. */
+	assert_true(fence_req("h4", NULL, NULL, err, sizeof(err)));
+	assert_int_equal(fences_of("h4"), 1);
+
+	/* h2's fence is confirmed; h2 comes back (rejoin) and is online again. */
+	W.fence[0].done(W.fence[0].data, 0, "off");
+	deliver();
+	assert_int_equal(state_host(W.st, "h2")->state, HOST_FENCED);
+	assert_false(fence_req("h1", "r0", "h2", err, sizeof(err)));
+	report_all();
+	tick();
+	assert_int_equal(state_host(W.st, "h2")->state, HOST_ONLINE);
+	assert_true(fence_req("h1", "r0", "h2", err, sizeof(err)));
+	assert_int_equal(fences_of("h1"), 1);
+	world_free();
+}
+
+/* The leader's own host is never fenced on a peer's request (its own handler's request
+ * against that peer wins instead); requests from nowhere or against the requester
+ * itself are refused too. */
+static void test_peer_fence_never_self(void **unused)
+{
+	char err[256];
+
+	(void)unused;
+	online_world("h1");
+	assert_false(fence_req("h1", "r0", "h2", err, sizeof(err)));
+	assert_non_null(strstr(err, "refused: h1 runs the leader"));
+	assert_int_equal(fences_of("h1"), 0);
+	assert_false(fence_req("h3", "r5", "h3", err, sizeof(err)));
+	assert_false(fence_req("h3", "r5", NULL, err, sizeof(err)));
+	assert_false(fence_req("h3", "", "h2", err, sizeof(err)));
+	assert_int_equal(fences_of("h3"), 0);
+	assert_true(fence_req("h2", "r0", "h1", err, sizeof(err)));
+	assert_int_equal(fences_of("h2"), 1);
+	world_free();
+}
+
 /* ---- bench ------------------------------------------------------------------------ */
 
 static double ms_since(const struct timespec *a)
@@ -416,6 +517,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_scale_steady),
 	    cmocka_unit_test(test_index_follows_inventories),
+	    cmocka_unit_test(test_peer_fence_one_per_resource),
+	    cmocka_unit_test(test_peer_fence_never_self),
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--bench") == 0)
