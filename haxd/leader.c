@@ -1362,6 +1362,13 @@ static json_t *req_add(struct leader *l, const json_t *req)
 		domain_clear(&d);
 		return reply_error("invalid definition: %s", err);
 	}
+	/* What state_add_domain will refuse when the change applies: say so now. */
+	if (cur(l)->ndomains >= STATE_MAX_DOMAINS ||
+	    STATE_FIXED_RESERVE + cur(l)->budget + state_domain_budget(&d) > STATE_MAX_JSON_BYTES) {
+		domain_clear(&d);
+		return reply_error("the cluster state is full: at most %s domains, and all of them with their definitions in 6 MiB (haxctl(8))",
+				   "2048");
+	}
 	/* Whatever the client sent, a new domain starts life stopped, nowhere, enabled. */
 	d.state = DOM_STOPPED;
 	d.host[0] = d.target[0] = d.reason[0] = '\0';

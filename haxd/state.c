@@ -652,10 +652,32 @@ int state_add_host(struct hax_state *s, const char *name, uint32_t nodeid, struc
 	return 0;
 }
 
+size_t state_domain_budget(const struct hax_domain *d)
+{
+	struct hax_domain c = *d;
+	json_t *j;
+	char *text;
+	size_t n;
+
+	/* The changing fields at their shortest: the reserve covers them at their longest. */
+	c.enabled = true;
+	c.state = DOM_STOPPED;
+	c.host[0] = c.target[0] = c.reason[0] = '\0';
+	c.incarnation = c.target_incarnation = c.since_ns = 0;
+	c.start_attempts = 0;
+	j = domain_to_json(&c);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	n = text ? strlen(text) : STATE_MAX_JSON_BYTES;
+	free(text);
+	json_decref(j);
+	return n + STATE_DOMAIN_RESERVE;
+}
+
 /* A NULL definition is stored as "", so that every domain in a state owns a string. */
 int state_add_domain(struct hax_state *s, const struct hax_domain *d, char *err, size_t errlen)
 {
 	struct hax_domain *slot;
+	size_t b;
 	int r;
 
 	if (!s) {
@@ -673,6 +695,14 @@ int state_add_domain(struct hax_state *s, const struct hax_domain *d, char *err,
 		seterr(err, errlen, "too many domains (at most %d)", STATE_MAX_DOMAINS);
 		return -E2BIG;
 	}
+	b = state_domain_budget(d);
+	if (STATE_FIXED_RESERVE + s->budget + b > STATE_MAX_JSON_BYTES) {
+		seterr(err, errlen,
+		       "the state would outgrow its limit of %u MiB (with room for every domain's changes): %zu domains take %zu KiB, this one %zu KiB",
+		       STATE_MAX_JSON_BYTES >> 20, s->ndomains, s->budget >> 10, b >> 10);
+		return -E2BIG;
+	}
+	s->budget += b;
 	s->domains = grow_for_append(s->domains, s->ndomains, sizeof(*s->domains));
 	slot = &s->domains[s->ndomains++];
 	*slot = *d;
@@ -689,6 +719,7 @@ int state_remove_domain(struct hax_state *s, const char *name)
 	if (!d)
 		return -ENOENT;
 	i = (size_t)(d - s->domains);
+	s->budget -= state_domain_budget(d);
 	domain_clear(d);
 	memmove(d, d + 1, (s->ndomains - i - 1) * sizeof(*d));
 	s->ndomains--;
@@ -1170,7 +1201,15 @@ static int decode_domains(struct jctx *c, const json_t *top, struct hax_state *s
 				     (unsigned long long)s->last_incarnation);
 	}
 	c->path[0] = '\0';
-	return check_domain_names(c, s);
+	r = check_domain_names(c, s);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->ndomains; i++)
+		s->budget += state_domain_budget(&s->domains[i]);
+	if (STATE_FIXED_RESERVE + s->budget > STATE_MAX_JSON_BYTES)
+		return jfail(c, "domains", "more than fits in %u MiB with room for their changes",
+			     STATE_MAX_JSON_BYTES >> 20);
+	return 0;
 }
 
 static int decode_fence(struct jctx *c, const json_t *top, struct hax_state *s)
