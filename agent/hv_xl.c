@@ -772,7 +772,8 @@ static int xl_start(struct hv *hv, const struct hv_start *req, hv_done_fn done, 
 	struct xl_op *op;
 	int r;
 
-	if (!hax_valid_name(req->name) || !req->definition)
+	if (!hax_valid_name(req->name) || hax_reserved_domain_suffix(req->name) ||
+	    !req->definition)
 		return -EINVAL;
 	if (busy(hv, req->name))
 		return -EBUSY;
@@ -1053,7 +1054,8 @@ static int xl_migrate_prepare(struct hv *hv, const struct hv_migrate_in *req, hv
 	struct xl_op *op;
 	int r;
 
-	if (!hax_valid_name(req->name) || !req->definition)
+	if (!hax_valid_name(req->name) || hax_reserved_domain_suffix(req->name) ||
+	    !req->definition)
 		return -EINVAL;
 	if (busy(hv, req->name))
 		return -EBUSY;

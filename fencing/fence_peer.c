@@ -11,6 +11,12 @@
  * one it showed before the request. A record from an earlier fence is not enough: the
  * host may have been powered on again since, and DRBD asks about now.
  *
+ * One winner. When a resource's link breaks, both peers run this handler against each
+ * other. The request names the resource (DRBD_RESOURCE, "?" without it) and haxd adds
+ * the requesting host: the leader accepts one request per resource while its fence
+ * stands, none from a host being fenced, and none against the leader's own host; a
+ * refused handler exits 1 at once (its I/O stays frozen: it is the side to go).
+ *
  * Which peer. DRBD 9 sets no DRBD_PEER: the kernel calls drbdadm with the peer's
  * DRBD_PEER_NODE_ID (and addresses, DRBD_CSTATE), and drbdadm (drbd-utils 9.22, the
  * strings of its binary) runs the handler through /bin/sh -c, without arguments, adding
@@ -325,8 +331,9 @@ static int request_fence(struct peer *p, uint64_t deadline_ms)
 {
 	json_t *reply;
 	char why[512];
-	int r = call(json_pack("{s:s, s:s}", "cmd", "fence", "host", p->host), deadline_ms, &reply,
-		     why, sizeof(why));
+	int r = call(json_pack("{s:s, s:s, s:s}", "cmd", "fence", "host", p->host, "resource",
+			       resource),
+		     deadline_ms, &reply, why, sizeof(why));
 
 	if (r == 0) {
 		json_decref(reply);
@@ -338,8 +345,11 @@ static int request_fence(struct peer *p, uint64_t deadline_ms)
 		    p->host);
 		return 0;
 	}
+	/* "refused:": the leader took the other peer's request for this resource (or will
+	 * not fence its own host on a peer's word): this host is the one to go. */
 	if (r == -EACCES || r == -EPERM ||
-	    (r == -EREMOTEIO && (strstr(why, "no such host") || strstr(why, "unknown command")))) {
+	    (r == -EREMOTEIO && (strstr(why, "no such host") || strstr(why, "unknown command") ||
+				 strncmp(why, "refused:", 8) == 0))) {
 		say(LOG_ERR, "haxd refused to fence %s: %s", p->host, why);
 		return r;
 	}

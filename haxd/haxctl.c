@@ -369,6 +369,9 @@ static int cmd_domain(int argc, char **argv)
 		return usage_error("domain %s: missing domain NAME", argv[0]);
 	if (!hax_valid_name(argv[1]))
 		return usage_error("invalid domain name \"%s\" (1-63 of A-Z a-z 0-9 . _ -)", argv[1]);
+	if (strcmp(argv[0], "add") == 0 && hax_reserved_domain_suffix(argv[1]))
+		return usage_error("invalid domain name \"%s\": xl reserves the suffixes --incoming and --migratedaway",
+				   argv[1]);
 	if (strcmp(argv[0], "add") == 0)
 		return cmd_domain_add(argv[1], argc - 1, argv + 1);
 	for (i = 0; i < HAX_ARRAY_SIZE(simple); i++) {

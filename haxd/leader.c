@@ -85,7 +85,31 @@ struct migfail {
 
 #define MIGRATE_RETRIES 3
 
+/* A DRBD peer's fence request that won its resource (see peer_fence_check). */
+#define PEER_FENCE_MAX 64
+#define PEER_RESOURCE_MAX 128
+struct peer_fence {
+	char resource[PEER_RESOURCE_MAX];
+	char requester[HAX_NAME_MAX];
+	char target[HAX_NAME_MAX];
+};
+
+/* One domain in one inventory. The sightings of a name are linked through next, in
+ * host then inventory order; entry is borrowed from that host's inventory. */
+struct seen {
+	size_t host;             /* index in leader.hosts */
+	const json_t *entry;
+	size_t next;             /* SIZE_MAX: the last sighting of that name */
+};
+
 struct leader {
+	/* The inventories indexed by domain name, so that a tick is linear in domains (a
+	 * scan of every inventory per domain was quadratic). Built on first use, dropped
+	 * whenever an inventory changes. */
+	json_t *seen_index;      /* name -> integer: its first struct seen; NULL: rebuild */
+	json_t *busy_index;      /* name -> true: some agent reports it busy */
+	struct seen *seen;
+	size_t nseen;
 	size_t navoid;
 	struct avoid *avoid;
 	size_t nmigfail;
@@ -97,6 +121,8 @@ struct leader {
 	size_t npend;
 	struct pending *pend;
 	uint64_t next_inc;       /* next incarnation to hand out */
+	size_t npeerf;
+	struct peer_fence peerf[PEER_FENCE_MAX];
 };
 
 static const struct hax_state *cur(const struct leader *l)
@@ -133,6 +159,55 @@ struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *
 	return l;
 }
 
+/* Drop the index of the inventories: one of them changed. */
+static void index_drop(struct leader *l)
+{
+	json_decref(l->seen_index);
+	json_decref(l->busy_index);
+	l->seen_index = l->busy_index = NULL;
+	free(l->seen);
+	l->seen = NULL;
+	l->nseen = 0;
+}
+
+static void index_build(struct leader *l)
+{
+	size_t i, k, n = 0;
+
+	if (l->seen_index)
+		return;
+	for (i = 0; i < l->nhosts; i++)
+		n += json_array_size(json_object_get(l->hosts[i].inv, "domains"));
+	l->seen = hax_xcalloc(n ? n : 1, sizeof(*l->seen));
+	l->seen_index = json_object();
+	l->busy_index = json_object();
+	/* Backwards, each sighting put first: the lists come out in host, then entry order. */
+	for (i = l->nhosts; i-- > 0;) {
+		const json_t *doms = json_object_get(l->hosts[i].inv, "domains");
+		const json_t *busy = json_object_get(l->hosts[i].inv, "busy");
+
+		for (k = json_array_size(doms); k-- > 0;) {
+			const json_t *d = json_array_get(doms, k);
+			const char *name = json_string_value(json_object_get(d, "name"));
+			const json_t *first;
+
+			if (!name)
+				continue;
+			first = json_object_get(l->seen_index, name);
+			l->seen[l->nseen] = (struct seen){
+			    .host = i, .entry = d,
+			    .next = first ? (size_t)json_integer_value(first) : SIZE_MAX};
+			json_object_set_new(l->seen_index, name, json_integer((json_int_t)l->nseen));
+			l->nseen++;
+		}
+		for (k = 0; k < json_array_size(busy); k++)
+			if (json_is_string(json_array_get(busy, k)))
+				json_object_set_new(l->busy_index,
+						    json_string_value(json_array_get(busy, k)),
+						    json_true());
+	}
+}
+
 static void fence_cancel_all(struct leader *l, struct lhost *h);
 static void fence_tick(struct leader *l);
 static bool settling(struct leader *l, const struct hax_domain *d);
@@ -153,6 +228,7 @@ void leader_free(struct leader *l)
 		fence_cancel_all(l, &l->hosts[i]);
 		json_decref(l->hosts[i].inv);
 	}
+	index_drop(l);
 	free(l->pend);
 	free(l->avoid);
 	free(l->migfail);
@@ -174,6 +250,7 @@ void leader_set_member(struct leader *l, const char *host, uint32_t nodeid, bool
 	if (h->member != member) {
 		json_decref(h->inv);
 		h->inv = NULL;
+		index_drop(l);
 	}
 	/* A host that left answers nothing more: its operations are forgotten now rather
 	 * than at their deadline, so that recovery (after the fence) is not held up. */
@@ -215,6 +292,7 @@ void leader_on_inventory(struct leader *l, const json_t *inv)
 	}
 	json_decref(h->inv);
 	h->inv = json_deep_copy(inv);
+	index_drop(l);
 }
 
 /* After a result, that host's inventory is stale until one listed after it arrives. */
@@ -301,46 +379,36 @@ struct sighting {
 static size_t where_running(struct leader *l, const char *name, struct sighting *out,
 			    size_t max)
 {
-	size_t i, k, n = 0;
+	const json_t *first;
+	size_t k, n = 0;
 
-	for (i = 0; i < l->nhosts; i++) {
-		const json_t *doms = json_object_get(l->hosts[i].inv, "domains");
-
-		const struct hax_host *sh = state_host(cur(l), l->hosts[i].name);
+	index_build(l);
+	first = json_object_get(l->seen_index, name);
+	for (k = first ? (size_t)json_integer_value(first) : SIZE_MAX; k != SIZE_MAX && n < max;
+	     k = l->seen[k].next) {
+		struct lhost *h = &l->hosts[l->seen[k].host];
+		const json_t *d = l->seen[k].entry;
+		const struct hax_host *sh = state_host(cur(l), h->name);
 
 		/* A fenced host that rejoined is purged (rejoin rule), never adopted from. */
-		if (!l->hosts[i].member || (sh && sh->state == HOST_FENCED))
+		if (!h->member || (sh && sh->state == HOST_FENCED))
 			continue;
-		for (k = 0; k < json_array_size(doms); k++) {
-			const json_t *d = json_array_get(doms, k);
+		const char *st = json_string_value(json_object_get(d, "state")) ?: "";
 
-			if (n == max || !json_equal(json_object_get(d, "name"), json_string(name)))
-				continue;
-			const char *st = json_string_value(json_object_get(d, "state")) ?: "";
-
-			out[n].host = &l->hosts[i];
-			out[n].incarnation = json_integer_value(json_object_get(d, "incarnation"));
-			out[n].running = strcmp(st, "running") == 0;
-			out[n].incoming = strcmp(st, "incoming") == 0;
-			out[n].leftover = out[n].incoming || strcmp(st, "migrated") == 0;
-			n++;
-		}
+		out[n].host = h;
+		out[n].incarnation = json_integer_value(json_object_get(d, "incarnation"));
+		out[n].running = strcmp(st, "running") == 0;
+		out[n].incoming = strcmp(st, "incoming") == 0;
+		out[n].leftover = out[n].incoming || strcmp(st, "migrated") == 0;
+		n++;
 	}
 	return n;
 }
 
 static bool busy_anywhere(struct leader *l, const char *name)
 {
-	size_t i, k;
-
-	for (i = 0; i < l->nhosts; i++) {
-		const json_t *busy = json_object_get(l->hosts[i].inv, "busy");
-
-		for (k = 0; k < json_array_size(busy); k++)
-			if (strcmp(json_string_value(json_array_get(busy, k)) ?: "", name) == 0)
-				return true;
-	}
-	return false;
+	index_build(l);
+	return json_object_get(l->busy_index, name) != NULL;
 }
 
 /* Decisions wait until every member's inventory is newer than its last result: a list
@@ -659,6 +727,12 @@ static void place(struct leader *l, bool *wanted)
 {
 	const struct hax_state *s = cur(l);
 	size_t nh = s->nhosts, nd = s->ndomains, i;
+
+	for (i = 0; i < nd && !wanted[i]; i++)
+		;
+	if (i == nd)
+		return; /* nothing to place: no plan (nor a copy of the state) on every tick */
+
 	bool *host_ok = hax_xcalloc(nh, sizeof(*host_ok));
 	int *where = hax_xcalloc(nd, sizeof(*where));
 	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(nd, sizeof(*reason));
@@ -1358,6 +1432,13 @@ static json_t *req_add(struct leader *l, const json_t *req)
 		domain_clear(&d);
 		return reply_error("invalid definition: %s", err);
 	}
+	/* What state_add_domain will refuse when the change applies: say so now. */
+	if (cur(l)->ndomains >= STATE_MAX_DOMAINS ||
+	    STATE_FIXED_RESERVE + cur(l)->budget + state_domain_budget(&d) > STATE_MAX_JSON_BYTES) {
+		domain_clear(&d);
+		return reply_error("the cluster state is full: at most %s domains, and all of them with their definitions in 6 MiB (haxctl(8))",
+				   "2048");
+	}
 	/* Whatever the client sent, a new domain starts life stopped, nowhere, enabled. */
 	d.state = DOM_STOPPED;
 	d.host[0] = d.target[0] = d.reason[0] = '\0';
@@ -1608,13 +1689,81 @@ static void fence_tick(struct leader *l)
 	}
 }
 
+/* A host this leader is fencing, or that is fenced and not back yet. */
+static bool fence_in_force(struct leader *l, const char *host)
+{
+	const struct lhost *h = lhost(l, host);
+	const struct hax_host *sh = state_host(cur(l), host);
+
+	return (h && h->fr.active) ||
+	       (sh && (sh->state == HOST_FENCING || sh->state == HOST_FENCED));
+}
+
+/*
+ * A fence request from DRBD's fence-peer handler (hax-fence-peer: "resource", and the
+ * "requester" host its haxd stamped on it). When a resource's replication link breaks,
+ * both peers ask to fence each other: one request per resource wins while its fence
+ * stands (the target is being fenced or is fenced, until it is back), a host being
+ * fenced has no say, and the leader never fences its own host on a peer's word (its
+ * own handler's request against that peer wins instead). NULL: go ahead (recorded).
+ */
+static json_t *peer_fence_check(struct leader *l, const json_t *req, const char *target)
+{
+	const char *res = json_string_value(json_object_get(req, "resource"));
+	const char *from = json_string_value(json_object_get(req, "requester")) ?: "";
+	struct peer_fence *slot = NULL;
+	char msg[384];
+	size_t i;
+
+	if (!json_object_get(req, "resource"))
+		return NULL; /* an operator's haxctl fence */
+	if (!res || !*res || strlen(res) >= PEER_RESOURCE_MAX)
+		return reply_error("refused: a peer fence request needs a DRBD resource name%s", "");
+	if (l->ops.self && strcmp(target, l->ops.self) == 0)
+		snprintf(msg, sizeof(msg), "refused: %s runs the leader; a DRBD peer's request (resource %s, from %s) never fences it",
+			 target, res, from[0] ? from : "?");
+	else if (!from[0] || strcmp(from, target) == 0 || fence_in_force(l, from))
+		snprintf(msg, sizeof(msg), "refused: the requester %s is unknown, the target itself, or being fenced (resource %s)",
+			 from[0] ? from : "?", res);
+	else
+		msg[0] = '\0';
+	for (i = 0; i < l->npeerf && !msg[0]; i++) {
+		struct peer_fence *p = &l->peerf[i];
+
+		if (!fence_in_force(l, p->target)) {
+			slot = slot ? slot : p; /* that fence is over: a free slot */
+			continue;
+		}
+		if (strcmp(p->resource, res) == 0 &&
+		    (strcmp(p->requester, from) != 0 || strcmp(p->target, target) != 0))
+			snprintf(msg, sizeof(msg), "refused: DRBD resource %s: %s already asked to fence %s",
+				 res, p->requester, p->target);
+		else if (strcmp(p->resource, res) == 0)
+			return NULL; /* the same request again */
+	}
+	if (!msg[0] && !slot && l->npeerf == PEER_FENCE_MAX)
+		snprintf(msg, sizeof(msg), "refused: %d DRBD peer fences already stand", PEER_FENCE_MAX);
+	if (msg[0]) {
+		hax_log(LOG_WARNING, "leader: %s", msg);
+		return reply_error("%s", msg);
+	}
+	slot = slot ? slot : &l->peerf[l->npeerf++];
+	hax_strlcpy(slot->resource, res, sizeof(slot->resource));
+	hax_strlcpy(slot->requester, from, sizeof(slot->requester));
+	hax_strlcpy(slot->target, target, sizeof(slot->target));
+	return NULL;
+}
+
 static json_t *req_fence(struct leader *l, const json_t *req, bool ack)
 {
 	const char *name = json_string_value(json_object_get(req, "host"));
 	struct lhost *h = name ? lhost(l, name) : NULL;
+	json_t *refused;
 
 	if (!h)
 		return reply_error("no such host: %s", name ? name : "(none)");
+	if (!ack && (refused = peer_fence_check(l, req, name)))
+		return refused;
 	if (!ack) {
 		if (h->fr.active)
 			return reply_error("%s is already being fenced", name);

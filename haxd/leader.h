@@ -36,6 +36,8 @@ struct leader_ops {
 	/* The hypervisor driver migrates live (the guest keeps its incarnation) rather than
 	 * stop-and-copy (the target copy gets a new one). */
 	bool migrate_live;
+	/* This host's name: a peer's fence request (DRBD fence-peer) never fences it. */
+	const char *self;
 };
 
 struct leader;

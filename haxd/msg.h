@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define MSG_VERSION 1
-#define MSG_MAX_BYTES (8u * 1024 * 1024)
+#define MSG_MAX_BYTES (8u * 1024 * 1024) /* a hello: the state (STATE_MAX_JSON_BYTES) + 2 MiB */
 
 /* Types and their members (all required):
  *   hello     view:{ring,members:[nodeid]}, version:{epoch,seq}, state:{...},

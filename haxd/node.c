@@ -351,6 +351,7 @@ static void start_leading(void)
 	size_t i;
 
 	leader_ops.migrate_live = nd.driver->live_migration;
+	leader_ops.self = nd.self.name;
 	nd.leader = leader_new(nd.conf, &leader_ops);
 	nd.next_seq = nd.state->seq + 1;
 	for (i = 0; i < (size_t)nd.conf->nhosts; i++) {
@@ -669,13 +670,26 @@ static void on_reply(const json_t *m)
 	}
 }
 
-static void on_leader_request(const json_t *m)
+/* The leader is told which host a request comes from (a DRBD peer's fence request is
+ * judged by it): the sender corosync names, never what the client wrote. */
+static json_t *stamp_requester(const json_t *req, uint32_t nodeid)
 {
-	json_t *reply, *r;
+	json_t *r = json_deep_copy(req);
+	const char *name = host_name(nodeid);
+
+	json_object_set_new(r, "requester", json_string(name ? name : ""));
+	return r;
+}
+
+static void on_leader_request(uint32_t from, const json_t *m)
+{
+	json_t *reply, *r, *req;
 
 	if (!nd.leader)
 		return;
-	reply = leader_request(nd.leader, json_object_get(m, "req"));
+	req = stamp_requester(json_object_get(m, "req"), from);
+	reply = leader_request(nd.leader, req);
+	json_decref(req);
 	r = msg_new(MSG_REPLY);
 	json_object_set(r, "id", json_object_get(m, "id"));
 	json_object_set(r, "to", json_object_get(m, "origin"));
@@ -777,7 +791,10 @@ static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 		   strcmp(cmd, "evacuate") != 0 && strcmp(cmd, "maintenance") != 0) {
 		ipc_reply(call, error_reply("unknown command"));
 	} else if (nd.leader) {
-		ipc_reply(call, leader_request(nd.leader, req));
+		json_t *r = stamp_requester(req, nd.self.nodeid);
+
+		ipc_reply(call, leader_request(nd.leader, r));
+		json_decref(r);
 		leader_tick(nd.leader);
 	} else if (!nd.view.connected) {
 		ipc_reply(call, error_reply("not connected to corosync: this host is not in a cluster"));
@@ -843,7 +860,7 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 			leader_on_result(nd.leader, json_object_get(m, "res"));
 		break;
 	case MSG_REQUEST:
-		on_leader_request(m);
+		on_leader_request(nodeid, m);
 		break;
 	case MSG_REPLY:
 		on_reply(m);

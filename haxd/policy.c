@@ -143,18 +143,35 @@ static bool before(const struct hax_state *s, size_t ia, size_t ib)
 	return strcmp(a->name, b->name) < 0;
 }
 
-/* Insertion sort: qsort has no context pointer, and a global would make this impure. */
+/* Merge sort, stable and O(n log n) (an insertion sort was quadratic in domains on
+ * every tick); qsort has no context pointer, and a global would make this impure. */
 static void sort_by_priority(const struct hax_state *s, size_t *order)
 {
-	size_t i, k;
+	size_t n = s->ndomains, w, lo, *tmp, *a = order, *b;
 
-	for (i = 1; i < s->ndomains; i++) {
-		size_t v = order[i];
+	if (n < 2)
+		return;
+	tmp = hax_xcalloc(n, sizeof(*tmp));
+	b = tmp;
+	for (w = 1; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
 
-		for (k = i; k > 0 && before(s, v, order[k - 1]); k--)
-			order[k] = order[k - 1];
-		order[k] = v;
+			while (i < mid && j < hi)
+				b[k++] = before(s, a[j], a[i]) ? a[j++] : a[i++];
+			while (i < mid)
+				b[k++] = a[i++];
+			while (j < hi)
+				b[k++] = a[j++];
+		}
+		size_t *t = a;
+		a = b;
+		b = t;
 	}
+	if (a != order)
+		memcpy(order, a, n * sizeof(*order));
+	free(tmp);
 }
 
 void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wanted,

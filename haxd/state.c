@@ -456,13 +456,26 @@ static int check_fields(const struct jctx *c, const struct field *t, size_t n, c
 	return 0;
 }
 
+/* Beyond a valid name: not one xl would read as another domain's migration leftover. */
+static int check_domain_name(const struct jctx *c, const struct hax_domain *d)
+{
+	const char *sfx = hax_reserved_domain_suffix(d->name);
+
+	if (sfx)
+		return jfail(c, "name", "\"%s\" ends in \"%s\", which xl reserves for a domain in migration",
+			     printable(d->name) ? d->name : "(name)", sfx);
+	return 0;
+}
+
 int state_domain_validate(const struct hax_domain *d, char *err, size_t errlen)
 {
 	struct jctx c = {.err = err, .errlen = errlen};
+	int r;
 
 	if (!d)
 		return jfail(&c, NULL, "no domain");
-	return check_fields(&c, domain_fields, HAX_ARRAY_SIZE(domain_fields), d);
+	r = check_fields(&c, domain_fields, HAX_ARRAY_SIZE(domain_fields), d);
+	return r < 0 ? r : check_domain_name(&c, d);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
@@ -641,10 +654,32 @@ int state_add_host(struct hax_state *s, const char *name, uint32_t nodeid, struc
 	return 0;
 }
 
+size_t state_domain_budget(const struct hax_domain *d)
+{
+	struct hax_domain c = *d;
+	json_t *j;
+	char *text;
+	size_t n;
+
+	/* The changing fields at their shortest: the reserve covers them at their longest. */
+	c.enabled = true;
+	c.state = DOM_STOPPED;
+	c.host[0] = c.target[0] = c.reason[0] = '\0';
+	c.incarnation = c.target_incarnation = c.since_ns = 0;
+	c.start_attempts = 0;
+	j = domain_to_json(&c);
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	n = text ? strlen(text) : STATE_MAX_JSON_BYTES;
+	free(text);
+	json_decref(j);
+	return n + STATE_DOMAIN_RESERVE;
+}
+
 /* A NULL definition is stored as "", so that every domain in a state owns a string. */
 int state_add_domain(struct hax_state *s, const struct hax_domain *d, char *err, size_t errlen)
 {
 	struct hax_domain *slot;
+	size_t b;
 	int r;
 
 	if (!s) {
@@ -662,6 +697,14 @@ int state_add_domain(struct hax_state *s, const struct hax_domain *d, char *err,
 		seterr(err, errlen, "too many domains (at most %d)", STATE_MAX_DOMAINS);
 		return -E2BIG;
 	}
+	b = state_domain_budget(d);
+	if (STATE_FIXED_RESERVE + s->budget + b > STATE_MAX_JSON_BYTES) {
+		seterr(err, errlen,
+		       "the state would outgrow its limit of %u MiB (with room for every domain's changes): %zu domains take %zu KiB, this one %zu KiB",
+		       STATE_MAX_JSON_BYTES >> 20, s->ndomains, s->budget >> 10, b >> 10);
+		return -E2BIG;
+	}
+	s->budget += b;
 	s->domains = grow_for_append(s->domains, s->ndomains, sizeof(*s->domains));
 	slot = &s->domains[s->ndomains++];
 	*slot = *d;
@@ -678,6 +721,7 @@ int state_remove_domain(struct hax_state *s, const char *name)
 	if (!d)
 		return -ENOENT;
 	i = (size_t)(d - s->domains);
+	s->budget -= state_domain_budget(d);
 	domain_clear(d);
 	memmove(d, d + 1, (s->ndomains - i - 1) * sizeof(*d));
 	s->ndomains--;
@@ -1024,6 +1068,8 @@ static int domain_decode(const struct jctx *c, const json_t *j, struct hax_domai
 
 	memset(&d, 0, sizeof(d));
 	r = decode_record(c, j, domain_fields, HAX_ARRAY_SIZE(domain_fields), &d);
+	if (r == 0)
+		r = check_domain_name(c, &d);
 	if (r < 0) {
 		domain_clear(&d);
 		return r;
@@ -1157,7 +1203,15 @@ static int decode_domains(struct jctx *c, const json_t *top, struct hax_state *s
 				     (unsigned long long)s->last_incarnation);
 	}
 	c->path[0] = '\0';
-	return check_domain_names(c, s);
+	r = check_domain_names(c, s);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->ndomains; i++)
+		s->budget += state_domain_budget(&s->domains[i]);
+	if (STATE_FIXED_RESERVE + s->budget > STATE_MAX_JSON_BYTES)
+		return jfail(c, "domains", "more than fits in %u MiB with room for their changes",
+			     STATE_MAX_JSON_BYTES >> 20);
+	return 0;
 }
 
 static int decode_fence(struct jctx *c, const json_t *top, struct hax_state *s)

@@ -14,9 +14,21 @@
 #include "util.h"
 
 #define STATE_FORMAT_VERSION 1
-#define STATE_MAX_JSON_BYTES (16u * 1024 * 1024) /* larger input is refused, -E2BIG */
+/*
+ * Size limits that agree (issue 12 item 8): every accepted state fits every message
+ * that carries it. A hello carries the whole state plus an inventory in MSG_MAX_BYTES
+ * (8 MiB): the state is held to STATE_MAX_JSON_BYTES (6 MiB), the other 2 MiB are the
+ * inventory's and the envelope's. A domain is accepted only if the state stays within
+ * that limit with room for everything that may still grow: each domain's changing
+ * fields at their longest (STATE_DOMAIN_RESERVE: reason, host, target, numbers) and the
+ * hosts, fence history and header at theirs (STATE_FIXED_RESERVE). tests/state checks
+ * the worst case against both limits.
+ */
+#define STATE_MAX_JSON_BYTES (6u * 1024 * 1024) /* larger input is refused, -E2BIG */
+#define STATE_DOMAIN_RESERVE 1536
+#define STATE_FIXED_RESERVE (160u * 1024)
 #define STATE_MAX_HOSTS 64
-#define STATE_MAX_DOMAINS 4096
+#define STATE_MAX_DOMAINS 2048
 #define STATE_MAX_DEFINITION 65536   /* bytes of hypervisor definition text */
 #define STATE_MAX_TAGS 16            /* anti-affinity tags per domain */
 #define STATE_MAX_PREFER 32          /* preferred hosts per domain */
@@ -107,6 +119,7 @@ struct hax_state {
 	char epoch_members[STATE_MAX_HOSTS][HAX_NAME_MAX];
 	size_t ndoubt;
 	char doubt[STATE_MAX_HOSTS][HAX_NAME_MAX];
+	size_t budget;                   /* sum of state_domain_budget() over the domains */
 };
 
 /* Lifecycle. state_free accepts NULL. state_clone aborts only on out-of-memory. */
@@ -121,6 +134,10 @@ int state_version_cmp(const struct hax_state *a, const struct hax_state *b);
 struct hax_host *state_host(const struct hax_state *s, const char *name);
 struct hax_host *state_host_by_nodeid(const struct hax_state *s, uint32_t nodeid);
 struct hax_domain *state_domain(const struct hax_state *s, const char *name);
+
+/* Bytes a domain may take in the state's JSON, now or after any change: its fixed
+ * fields as encoded plus STATE_DOMAIN_RESERVE for those that change. */
+size_t state_domain_budget(const struct hax_domain *d);
 
 /* Add a host (name, nodeid) if absent; returns it. -EEXIST if the nodeid belongs to another
  * name, -E2BIG past STATE_MAX_HOSTS, -EINVAL for a bad name. */

@@ -34,6 +34,17 @@ bool hax_valid_name(const char *s)
 	return true;
 }
 
+const char *hax_reserved_domain_suffix(const char *s)
+{
+	static const char *const sfx[] = {"--incoming", "--migratedaway"};
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < HAX_ARRAY_SIZE(sfx); i++)
+		if (n >= strlen(sfx[i]) && strcmp(s + n - strlen(sfx[i]), sfx[i]) == 0)
+			return sfx[i];
+	return NULL;
+}
+
 /* Parse a decimal number followed by an optional suffix; rejects signs, spaces, overflow. */
 static int parse_num_suffix(const char *s, uint64_t *num, const char **suffix)
 {

@@ -15,6 +15,12 @@ int hax_strlcpy(char *dst, const char *src, size_t n);
 /* true if s is a valid object name: 1..63 chars of [A-Za-z0-9._-], not starting with '-' or '.'. */
 bool hax_valid_name(const char *s);
 
+/* The suffix xl appends to a domain's name during a migration ("--incoming",
+ * "--migratedaway") if s ends in one, else NULL. A domain so named would be taken for
+ * the migration leftover of another one (xl_split_name), never seen running, and
+ * started again on every tick: such names are refused for domains. */
+const char *hax_reserved_domain_suffix(const char *s);
+
 /* Parse "500ms", "60s", "2m", "1h" (a bare number means seconds) into milliseconds. 0 or -EINVAL. */
 int hax_parse_duration_ms(const char *s, uint64_t *out_ms);
 

@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "agent/xl_parse.h"
+#include "haxd/msg.h"
 #include "haxd/state.h"
 
 /* ---- fixture: a state written as struct literals ------------------------------------ */
@@ -584,9 +586,9 @@ static void test_many_domains(void **unused)
 	expect_valid(b.p);
 	build_domains(&b, STATE_MAX_DOMAINS, 17);
 	expect_invalid(b.p, b.len,
-		       "domains[4095].name: duplicate domain name \"vm17\" (also domains[17])");
+		       "domains[2047].name: duplicate domain name \"vm17\" (also domains[17])");
 	build_domains(&b, STATE_MAX_DOMAINS + 1, SIZE_MAX);
-	expect_invalid(b.p, b.len, "domains: too many entries (4097, at most 4096)");
+	expect_invalid(b.p, b.len, "domains: too many entries (2049, at most 2048)");
 	free(b.p);
 }
 
@@ -936,10 +938,17 @@ static void test_save_too_big(void **unused)
 	assert_non_null(d.definition);
 	memset(d.definition, 'x', STATE_MAX_DEFINITION);
 	d.definition[STATE_MAX_DEFINITION] = '\0';
+	/* Past what state_add_domain accepts (test_size_budget): built by hand, so that
+	 * state_save's own guard is what is tested. */
+	s->domains = calloc(STATE_MAX_JSON_BYTES / STATE_MAX_DEFINITION + 1, sizeof(d));
+	assert_non_null(s->domains);
 	for (i = 0; i < STATE_MAX_JSON_BYTES / STATE_MAX_DEFINITION + 1; i++) {
 		snprintf(d.name, sizeof(d.name), "vm%zu", i);
-		assert_int_equal(state_add_domain(s, &d, err, sizeof(err)), 0);
+		s->domains[i] = d;
+		s->domains[i].definition = strdup(d.definition);
+		s->ndomains++;
 	}
+	(void)err;
 	free(d.definition);
 	assert_int_equal(state_save(s, dir), -E2BIG);
 	assert_false(exists(dir, "state.json"));
@@ -974,6 +983,184 @@ static void test_names(void **unused)
 	assert_int_equal(host_state_parse(NULL, &hs), -EINVAL);
 	assert_int_equal(hs, HOST_ONLINE);
 	assert_int_equal(dom_state_parse("", &ds), -EINVAL);
+}
+
+/* Issue 12 item 3: a domain named like xl's migration leftover of another one
+ * ("web--incoming" is "web" in state incoming to the xl driver) would never be seen
+ * running and would be started again on every tick. Such names are refused wherever a
+ * domain enters the state: an added domain (domain_from_json, state_add_domain) and a
+ * decoded state (a hello, the state file). The refusal follows xl_split_name exactly. */
+static void test_reserved_domain_names(void **unused)
+{
+	static const char *const names[] = {"web--incoming", "web--migratedaway", "a--incoming",
+					    "web-incoming", "web--incomin", "web--incoming2",
+					    "web--migrated", "web.incoming", "incoming", "web"};
+	char base[HAX_NAME_MAX], err[256], text[512];
+	struct hax_state *s = state_new("c"), *out = NULL;
+	struct hax_domain d = {.definition = "", .memory_mib = 1, .vcpus = 1, .enabled = true};
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < HAX_ARRAY_SIZE(names); i++) {
+		bool xl_other = xl_split_name(names[i], base, sizeof(base)) != XL_NAME_PLAIN;
+		json_t *j;
+		int r;
+
+		assert_true(hax_valid_name(names[i]));
+		assert_int_equal(hax_reserved_domain_suffix(names[i]) != NULL, xl_other);
+		j = json_pack("{s:s, s:s, s:i, s:i}", "name", names[i], "definition", "",
+			      "memory_mib", 1, "vcpus", 1);
+		r = domain_from_json(j, &d, err, sizeof(err));
+		json_decref(j);
+		assert_int_equal(r, xl_other ? -EINVAL : 0);
+		if (xl_other)
+			assert_non_null(strstr(err, "reserves"));
+		else
+			domain_clear(&d);
+		hax_strlcpy(d.name, names[i], sizeof(d.name));
+		d.definition = "";
+		assert_int_equal(state_add_domain(s, &d, err, sizeof(err)), xl_other ? -EINVAL : 0);
+		snprintf(text, sizeof(text),
+			 TOP(",\"hosts\":[],\"domains\":[{\"name\":\"%s\",\"definition\":\"\","
+			     "\"memory_mib\":1,\"vcpus\":1}]"),
+			 names[i]);
+		r = state_from_string(text, strlen(text), &out, err, sizeof(err));
+		assert_int_equal(r, xl_other ? -EINVAL : 0);
+		if (xl_other)
+			assert_non_null(strstr(err, "domains[0].name"));
+		state_free(out);
+		out = NULL;
+	}
+	assert_int_equal(s->ndomains, 7);
+	state_free(s);
+}
+
+/* Issue 12 item 8: any state that state_add_domain accepts, after any change to its
+ * domains, with every host and the whole fence history at their longest, fits in
+ * STATE_MAX_JSON_BYTES, and a hello carrying it with the largest inventory fits in
+ * MSG_MAX_BYTES. Definitions of control characters (six bytes each in JSON) and domains
+ * with every tag and preferred host make the worst case; the adds stop with -E2BIG. */
+static void fill63(char *dst, char c, size_t i)
+{
+	memset(dst, c, HAX_NAME_MAX - 1);
+	dst[HAX_NAME_MAX - 1] = '\0';
+	snprintf(dst + HAX_NAME_MAX - 9, 9, "%08x", (unsigned)(i & 0xffffffffu));
+}
+
+static void test_size_budget(void **unused)
+{
+	struct hax_state *s = state_new("c"), *back = NULL;
+	struct hax_domain d = {.memory_mib = 1, .vcpus = 1, .enabled = true, .priority = -1000};
+	struct hax_fence_record fr = {.time_ns = UINT64_MAX >> 1};
+	char err[256], *text, *big = malloc(STATE_MAX_DEFINITION + 1);
+	size_t i, k, nbig = 0, len;
+	json_t *inv, *doms, *hello;
+	int r;
+
+	(void)unused;
+	assert_non_null(big);
+	memset(big, '\x01', STATE_MAX_DEFINITION);
+	big[STATE_MAX_DEFINITION] = '\0';
+	for (i = 0; i < STATE_MAX_HOSTS; i++) {
+		struct hax_host *h;
+		char name[HAX_NAME_MAX];
+
+		fill63(name, 'h', i);
+		assert_int_equal(state_add_host(s, name, (uint32_t)i + 1, &h), 0);
+		h->state = HOST_AGENT_LOST;
+		h->maintenance = h->evacuating = true;
+		h->evacuate_concurrency = 64;
+		h->mem_total_mib = h->mem_free_mib = h->since_ns = UINT64_MAX >> 1;
+		h->vcpus_total = UINT32_MAX;
+	}
+	for (i = 0; i < STATE_MAX_FENCE_HISTORY; i++) {
+		fill63(fr.host, 'f', i);
+		fill63(fr.method, 'm', i);
+		memset(fr.detail, '\x01', STATE_REASON_MAX - 1);
+		state_add_fence_record(s, &fr);
+	}
+	d.n_anti = STATE_MAX_TAGS;
+	d.n_prefer = STATE_MAX_PREFER;
+	for (k = 0; k < STATE_MAX_TAGS; k++)
+		fill63(d.anti[k], 't', k);
+	for (k = 0; k < STATE_MAX_PREFER; k++)
+		fill63(d.prefer[k], 'p', k);
+	/* Big definitions first, then small domains, each until the state is full. */
+	for (i = 0;; i++) {
+		fill63(d.name, 'd', i);
+		d.definition = nbig < 8 ? big : "x";
+		r = state_add_domain(s, &d, err, sizeof(err));
+		if (r < 0 && nbig < 8 && d.definition == big) {
+			nbig = 8; /* the big ones no longer fit: go on with small ones */
+			continue;
+		}
+		if (r < 0)
+			break;
+		nbig += d.definition == big;
+	}
+	assert_int_equal(r, -E2BIG);
+	assert_non_null(strstr(err, "outgrow its limit"));
+	assert_true(s->ndomains < STATE_MAX_DOMAINS);
+	/* Every changing field of every domain at its longest. */
+	for (i = 0; i < s->ndomains; i++) {
+		struct hax_domain *x = &s->domains[i];
+
+		x->state = DOM_RECOVERING;
+		fill63(x->host, 'H', i);
+		fill63(x->target, 'T', i);
+		memset(x->reason, '\x01', STATE_REASON_MAX - 1);
+		x->incarnation = x->target_incarnation = x->since_ns = INT64_MAX;
+		x->start_attempts = UINT32_MAX;
+		x->enabled = false;
+	}
+	s->epoch = s->seq = s->last_incarnation = INT64_MAX;
+	text = state_to_string(s);
+	assert_non_null(text);
+	len = strlen(text);
+	fprintf(stderr, "worst state: %zu domains (%zu with 64 KiB definitions), %zu bytes of %u\n",
+		s->ndomains, nbig, len, STATE_MAX_JSON_BYTES);
+	assert_true(len <= STATE_MAX_JSON_BYTES);
+	/* Accepted back (decoding applies the same budget). */
+	assert_int_equal(state_from_string(text, len, &back, err, sizeof(err)), 0);
+	state_free(back);
+	free(text);
+
+	/* The hello: this state and an inventory of STATE_MAX_DOMAINS long entries. */
+	doms = json_array();
+	for (i = 0; i < STATE_MAX_DOMAINS; i++) {
+		char name[HAX_NAME_MAX];
+
+		fill63(name, 'i', i);
+		json_array_append_new(doms, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name", name,
+						      "state", "migrated", "incarnation",
+						      (json_int_t)INT64_MAX, "memory_mib",
+						      (json_int_t)INT64_MAX, "vcpus",
+						      (json_int_t)INT64_MAX));
+	}
+	inv = json_pack("{s:s, s:s, s:I, s:o, s:[], s:I, s:I, s:I}", "op", "inventory", "host",
+			s->hosts[0].name, "nodeid", (json_int_t)INT32_MAX, "domains", doms, "busy",
+			"mem_total_mib",
+			(json_int_t)INT64_MAX, "vcpus_total", (json_int_t)INT64_MAX, "gen",
+			(json_int_t)INT64_MAX);
+	for (i = 0; i < STATE_MAX_DOMAINS; i++)
+		json_array_append_new(json_object_get(inv, "busy"),
+				      json_incref(json_object_get(json_array_get(doms, i), "name")));
+	hello = msg_new(MSG_HELLO);
+	json_object_set_new(hello, "view", json_pack("{s:s, s:[]}", "ring", "ffffffffffffffff.ffffffff", "members"));
+	for (i = 0; i < 64; i++)
+		json_array_append_new(json_object_get(json_object_get(hello, "view"), "members"),
+				      json_integer(INT32_MAX));
+	json_object_set_new(hello, "version", json_pack("{s:I, s:I}", "epoch", (json_int_t)INT64_MAX,
+							"seq", (json_int_t)INT64_MAX));
+	json_object_set_new(hello, "state", state_to_json(s));
+	json_object_set_new(hello, "inventory", inv);
+	text = msg_encode(hello, &len);
+	assert_non_null(text);
+	fprintf(stderr, "worst hello: %zu bytes of %u\n", len, MSG_MAX_BYTES);
+	free(text);
+	json_decref(hello);
+	state_free(s);
+	free(big);
 }
 
 static void test_hosts(void **unused)
@@ -1207,6 +1394,8 @@ int main(void)
 		cmocka_unit_test(test_save_write_failure),
 		cmocka_unit_test(test_save_too_big),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_reserved_domain_names),
+		cmocka_unit_test(test_size_budget),
 		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_domains),
 		cmocka_unit_test(test_validate),
