@@ -381,7 +381,7 @@ static void start_leading(struct node *n)
 		.opaque = n, .state = ops_state, .propose = ops_propose, .command = ops_command,
 		.validate = ops_validate, .fence = ops_fence, .fence_cancel = ops_fence_cancel,
 		.now_real = ops_now_real, .now_mono = ops_now_mono,
-		.migrate_live = sim_hv_ops.live_migration,
+		.migrate_live = sim_hv_ops.live_migration, .self = sim_machines[n->h].name,
 	};
 	json_t *names;
 	size_t i;

@@ -40,6 +40,7 @@ struct fence_call {
 	void (*done)(void *data, int result, const char *msg);
 	void *data;
 	bool cancelled;
+	bool answered;
 };
 
 static struct world {
@@ -374,6 +375,127 @@ static void test_index_follows_inventories(void **unused)
 	world_free();
 }
 
+/* ---- issue 12 items 1 and 2: a domain that may run where nobody can look ----------- */
+
+static size_t starts_of(const char *name)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(W.cmds); i++) {
+		const json_t *cmd = json_object_get(json_array_get(W.cmds, i), "cmd");
+
+		n += strcmp(json_string_value(json_object_get(cmd, "op")), "start") == 0 &&
+		     strcmp(json_string_value(json_object_get(json_object_get(cmd, "domain"),
+								 "name")), name) == 0;
+	}
+	return n;
+}
+
+static void request_ok(json_t *req)
+{
+	json_t *reply = leader_request(W.l, req);
+
+	if (!json_is_true(json_object_get(reply, "ok")))
+		fail_msg("request refused: %s", json_string_value(json_object_get(reply, "error")));
+	json_decref(reply);
+	json_decref(req);
+	deliver();
+}
+
+/* The reports of every member but lost, then a tick. */
+static void tick_without(size_t lost)
+{
+	size_t h;
+
+	for (h = 0; h < NHOSTS; h++)
+		if (h != lost)
+			report(h);
+	tick();
+}
+
+/* The pending fence of host, confirmed. */
+static void confirm_fence(const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < W.nfence; i++)
+		if (strcmp(W.fence[i].host, host) == 0 && !W.fence[i].cancelled && !W.fence[i].answered) {
+			W.fence[i].answered = true;
+			W.fence[i].done(W.fence[i].data, 0, NULL);
+		}
+	deliver();
+}
+
+/* Item 1: a domain runs on h3; h3 is lost and its fence does not complete. Disabling
+ * and enabling it (the operator "restarting" it) must not start it elsewhere: its host
+ * stays recorded until the fence confirms. */
+static void test_disable_enable_keeps_lost_host(void **unused)
+{
+	const struct hax_domain *d = NULL;
+	char name[HAX_NAME_MAX];
+	size_t j, k;
+
+	(void)unused;
+	world_init("h1");
+	steady_world(8);
+	for (j = 0; j < W.st->ndomains && !d; j++)
+		if (strcmp(W.st->domains[j].host, "h3") == 0)
+			d = &W.st->domains[j];
+	assert_non_null(d);
+	hax_strlcpy(name, d->name, sizeof(name));
+	leader_set_member(W.l, "h3", 3, false, false);
+	tick_without(2);
+	json_array_clear(W.cmds);
+	request_ok(json_pack("{s:s, s:s}", "cmd", "domain-disable", "name", name));
+	for (k = 0; k < 3; k++)
+		tick_without(2);
+	request_ok(json_pack("{s:s, s:s}", "cmd", "domain-enable", "name", name));
+	for (k = 0; k < 5; k++)
+		tick_without(2);
+	assert_int_equal(starts_of(name), 0);
+	assert_string_equal(state_domain(W.st, name)->host, "h3");
+	/* Not vacuous: once h3 is fenced, it starts elsewhere. */
+	confirm_fence("h3");
+	W.mono_ns += 10000000000ull;
+	for (k = 0; k < 3; k++)
+		tick_without(2);
+	assert_int_equal(starts_of(name), 1);
+	world_free();
+}
+
+/* Item 2: a live migration h1 -> h2 committed (the copy runs on h2, none on h1), then
+ * h2 is lost before the result arrives. The domain must wait for h2's fence, not start
+ * a third copy because its recorded host h1 no longer lists it. */
+static void test_migration_target_waited_for(void **unused)
+{
+	const struct hax_domain *d = NULL;
+	char name[HAX_NAME_MAX];
+	size_t j, k;
+
+	(void)unused;
+	world_init("h3");
+	steady_world(8);
+	for (j = 0; j < W.st->ndomains && !d; j++)
+		if (strcmp(W.st->domains[j].host, "h1") == 0)
+			d = &W.st->domains[j];
+	assert_non_null(d);
+	hax_strlcpy(name, d->name, sizeof(name));
+	request_ok(json_pack("{s:s, s:s, s:s}", "cmd", "migrate", "name", name, "host", "h2"));
+	assert_int_equal(state_domain(W.st, name)->state, DOM_MIGRATING);
+	json_array_clear(W.cmds);
+	leader_set_member(W.l, "h2", 2, false, false);
+	for (k = 0; k < 5; k++)
+		tick_without(1); /* h1 lists it no more: the migration committed */
+	assert_int_equal(starts_of(name), 0);
+	assert_non_null(strstr(state_domain(W.st, name)->reason, "h2"));
+	confirm_fence("h2");
+	W.mono_ns += 10000000000ull;
+	for (k = 0; k < 3; k++)
+		tick_without(1);
+	assert_int_equal(starts_of(name), 1);
+	world_free();
+}
+
 /* ---- issue 12 item 11: DRBD fence-peer requests ----------------------------------- */
 
 /* A fence request as haxd passes it to the leader: hax-fence-peer's, with the
@@ -517,6 +639,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_scale_steady),
 	    cmocka_unit_test(test_index_follows_inventories),
+	    cmocka_unit_test(test_disable_enable_keeps_lost_host),
+	    cmocka_unit_test(test_migration_target_waited_for),
 	    cmocka_unit_test(test_peer_fence_one_per_resource),
 	    cmocka_unit_test(test_peer_fence_never_self),
 	};
