@@ -262,6 +262,11 @@ static int apply_domain_set(struct hax_state *s, const json_t *c, char *err, siz
 		hax_strlcpy(d->reason, ds.reason, sizeof(d->reason));
 	if (ds.r_att)
 		d->start_attempts = (uint32_t)ds.attempts;
+	/* A new start of a domain that ran before (not a migration: its target copy
+	 * arrives running): counted, since incarnations number starts cluster-wide. */
+	if (ds.r_inc && ds.inc > d->incarnation && d->incarnation && ds.st == DOM_STARTING &&
+	    d->restarts < UINT32_MAX)
+		d->restarts++;
 	if (ds.r_inc) {
 		d->incarnation = ds.inc;
 		if (ds.inc > s->last_incarnation)

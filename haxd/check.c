@@ -703,7 +703,7 @@ static const json_t *failover_fence(const json_t *hosts, uint64_t since_ns, cons
 
 static void put_failover(FILE *f, const json_t *hosts, const json_t *d, uint64_t now_ns)
 {
-	long inc = int_of(d, "incarnation");
+	long inc = int_of(d, "restarts") + 1; /* the starts so far */
 	const json_t *host = NULL, *lf;
 	char when[32], age[32];
 

@@ -53,6 +53,8 @@ struct lhost {
 	bool alive;              /* in corosync's membership */
 	json_t *inv;             /* last inventory; NULL = not reported since joining */
 	uint64_t need_gen;       /* an inventory older than this predates a result */
+	uint64_t unreported_since_ns; /* monotonic; a member without a fresh inventory since */
+	bool fenced_here;        /* this leader confirmed its fence (or the operator's ack) */
 	struct fence_run fr;
 };
 
@@ -60,6 +62,7 @@ static bool inv_fresh(const struct lhost *h)
 {
 	return h->inv && (uint64_t)json_integer_value(json_object_get(h->inv, "gen")) >= h->need_gen;
 }
+
 
 struct pending {
 	char name[HAX_NAME_MAX];
@@ -125,6 +128,15 @@ struct leader {
 	struct peer_fence peerf[PEER_FENCE_MAX];
 };
 
+/* A member that has not reported a fresh inventory for agent_lost_timeout: its agent
+ * cannot list (a wedged hypervisor), and it is handled as agent-lost. */
+static bool wedged(const struct leader *l, const struct lhost *h)
+{
+	return h->member && h->unreported_since_ns &&
+	       l->ops.now_mono(l->ops.opaque) - h->unreported_since_ns >=
+		       l->conf->cluster.agent_lost_timeout_ms * 1000000ull;
+}
+
 static const struct hax_state *cur(const struct leader *l)
 {
 	return l->ops.state(l->ops.opaque);
@@ -154,6 +166,7 @@ struct leader *leader_new(const struct hax_conf *conf, const struct leader_ops *
 {
 	struct leader *l = hax_xcalloc(1, sizeof(*l));
 
+	l->next_inc = ops->first_incarnation;
 	l->conf = conf;
 	l->ops = *ops;
 	return l;
@@ -419,7 +432,11 @@ static bool all_members_reported(const struct leader *l)
 	size_t i, n = 0;
 
 	for (i = 0; i < l->nhosts; i++) {
-		if (l->hosts[i].member && !inv_fresh(&l->hosts[i]))
+		const struct hax_host *sh = state_host(cur(l), l->hosts[i].name);
+
+		/* A fenced member (a wedged host fenced by storage) runs nothing we need. */
+		if (l->hosts[i].member && !inv_fresh(&l->hosts[i]) &&
+		    !(sh && sh->state == HOST_FENCED))
 			return false;
 		n += l->hosts[i].member;
 	}
@@ -433,7 +450,7 @@ static bool host_safe(struct leader *l, const char *host)
 	const struct lhost *h = lhost(l, host);
 	const struct hax_host *sh = state_host(cur(l), host);
 
-	if (h && h->member && h->inv)
+	if (h && h->member && inv_fresh(h))
 		return true;
 	return sh && sh->state == HOST_FENCED;
 }
@@ -704,7 +721,7 @@ static void sync_hosts(struct leader *l)
 		json_int_t cpu = json_integer_value(json_object_get(h->inv, "vcpus_total"));
 		json_t *c;
 
-		if (!h->member) {
+		if (!h->member || wedged(l, h)) {
 			host_left(l, h, sh);
 			continue;
 		}
@@ -789,7 +806,8 @@ static bool listed(const char (*names)[HAX_NAME_MAX], size_t n, const char *name
 /* A host that may hold changes this history lacks (state.h, "doubt"), and run domains
  * this state does not place there: a member of the last term that left (this leader's
  * own epoch may not be applied yet, so the last term's members count too), neither back
- * as a member nor fenced. NULL when there is none. */
+ * as a member nor fenced; in a minority view (leader.h), any host outside the view that
+ * this leader has not fenced itself. NULL when there is none. */
 static const char *doubtful_host(struct leader *l)
 {
 	const struct hax_state *s = cur(l);
@@ -799,7 +817,11 @@ static const char *doubtful_host(struct leader *l)
 		const struct lhost *h = &l->hosts[i];
 		const struct hax_host *sh = state_host(s, h->name);
 
-		if (h->member || (sh && sh->state == HOST_FENCED))
+		if (h->member || h->fenced_here)
+			continue;
+		if (l->ops.minority)
+			return h->name;
+		if (sh && sh->state == HOST_FENCED)
 			continue;
 		if (listed((const char (*)[HAX_NAME_MAX])s->doubt, s->ndoubt, h->name) ||
 		    listed((const char (*)[HAX_NAME_MAX])s->epoch_members, s->nepoch_members,
@@ -830,6 +852,22 @@ static bool hold_starts(struct leader *l, const bool *wanted)
 	return true;
 }
 
+/* When each member last stopped reporting fresh inventories. */
+static void note_reporting(struct leader *l)
+{
+	uint64_t now = l->ops.now_mono(l->ops.opaque);
+	size_t i;
+
+	for (i = 0; i < l->nhosts; i++) {
+		struct lhost *h = &l->hosts[i];
+
+		if (!h->member || inv_fresh(h))
+			h->unreported_since_ns = 0;
+		else if (!h->unreported_since_ns)
+			h->unreported_since_ns = now;
+	}
+}
+
 void leader_tick(struct leader *l)
 {
 	const struct hax_state *s;
@@ -837,11 +875,15 @@ void leader_tick(struct leader *l)
 	bool *wanted;
 	size_t j;
 
-	if (!all_members_reported(l))
-		return;
+	/* Hosts and fencing first: a member whose hypervisor cannot list holds up the
+	 * decisions about domains (any of them may be starting there), never the fence of
+	 * another host; past agent_lost_timeout it is itself treated as agent-lost. */
 	expire_pending(l);
+	note_reporting(l);
 	sync_hosts(l);
 	fence_tick(l);
+	if (!all_members_reported(l))
+		return;
 	s = cur(l);
 	if (l->next_inc <= s->last_incarnation)
 		l->next_inc = s->last_incarnation + 1;
@@ -1583,6 +1625,7 @@ static void level_done(struct leader *l, struct lhost *h)
 			h->fr.level + 1, method);
 		fence_record(l, h->name, true, method, "confirmed");
 		set_host_state(l, h, HOST_FENCED);
+		h->fenced_here = true;
 		h->fr.active = false;
 		h->fr.backoff_ms = l->conf->cluster.fence_retry_ms;
 		return;
@@ -1669,10 +1712,13 @@ static void fence_tick(struct leader *l)
 	for (i = 0; i < l->nhosts; i++) {
 		struct lhost *h = &l->hosts[i];
 		const struct hax_host *sh = state_host(cur(l), h->name);
-		bool lost = !h->member && h->alive;
+		bool stuck = wedged(l, h), lost = (!h->member && h->alive) || stuck;
 
-		h->fr.lost_since_ns = lost ? (h->fr.lost_since_ns ? h->fr.lost_since_ns : now) : 0;
-		if (h->member) {
+		if (!lost)
+			h->fr.lost_since_ns = 0;
+		else if (!h->fr.lost_since_ns)
+			h->fr.lost_since_ns = stuck ? h->unreported_since_ns : now;
+		if (h->member && !stuck) {
 			if (h->fr.active && !h->fr.manual) {
 				hax_log(LOG_NOTICE, "leader: %s is back before its fence completed; cancelling it",
 					h->name);
@@ -1680,7 +1726,14 @@ static void fence_tick(struct leader *l)
 			}
 			continue;
 		}
-		if (!sh || h->fr.active || now < h->fr.next_try_ns)
+		if (h->fr.active || now < h->fr.next_try_ns)
+			continue;
+		/* A minority view trusts no fence it did not do itself (leader.h). */
+		if (l->ops.minority && !h->fenced_here && !h->alive) {
+			fence_start(l, h, false);
+			continue;
+		}
+		if (!sh)
 			continue;
 		if (sh->state == HOST_SUSPECT || sh->state == HOST_FENCING ||
 		    (sh->state == HOST_AGENT_LOST &&
@@ -1780,5 +1833,6 @@ static json_t *req_fence(struct leader *l, const json_t *req, bool ack)
 		name);
 	fence_record(l, name, true, "manual-ack", "the operator confirmed it is off");
 	set_host_state(l, h, HOST_FENCED);
+	h->fenced_here = true;
 	return reply_ok();
 }

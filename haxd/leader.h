@@ -38,6 +38,14 @@ struct leader_ops {
 	bool migrate_live;
 	/* This host's name: a peer's fence request (DRBD fence-peer) never fences it. */
 	const char *self;
+	/* The view's haxd members are not a strict majority of the configured hosts (a two-
+	 * node cluster with a quorum device, or votequorum's tie-breaker): the state may be
+	 * older than one the others wrote meanwhile, fenced marks included, so nothing is
+	 * started until this leader has itself fenced every host outside the view. */
+	bool minority;
+	/* Where this term's incarnations begin (sync_first_incarnation); 0: after the
+	 * state's last one. */
+	uint64_t first_incarnation;
 };
 
 struct leader;

@@ -30,6 +30,7 @@
 #include "watchdog.h"
 
 #define AGENT_POLL_MS 1000
+#define HELLO_LIST_WAIT_MS 5000
 #define FORWARD_TIMEOUT_MS 15000
 
 struct forward {
@@ -59,6 +60,12 @@ static struct {
 	struct cluster_view view;
 	bool synced;
 	json_t *hellos[CLUSTER_MAX_NODES];  /* by index in view.members */
+	struct {
+		uint32_t from;
+		json_t *hello;
+	} early[CLUSTER_MAX_NODES];         /* hellos of a view not reached yet */
+	bool hello_sent;                    /* in this view */
+	hax_timer_t hello_timer;            /* hello_without_inventory */
 	uint64_t next_seq;                  /* leader: seq its next change produces */
 	struct forward *fwd;
 	uint64_t next_fwd_id;
@@ -344,14 +351,27 @@ static json_t *member_names(void)
 	return names;
 }
 
+/* This host's place among the configured nodeids (sync_first_incarnation). */
+static unsigned self_rank(void)
+{
+	uint32_t ids[CONF_MAX_HOSTS];
+	int i;
+
+	for (i = 0; i < nd.conf->nhosts; i++)
+		ids[i] = nd.conf->hosts[i].nodeid;
+	return sync_rank(ids, (size_t)nd.conf->nhosts, nd.self.nodeid);
+}
+
 /* The members' hosts, their inventories from the hellos, a new epoch, then act. */
 static void start_leading(void)
 {
-	json_t *epoch;
+	uint64_t epoch = sync_next_epoch(nd.state->epoch, nd.self.nodeid, hax_now_real_ns());
 	size_t i;
 
 	leader_ops.migrate_live = nd.driver->live_migration;
 	leader_ops.self = nd.self.name;
+	leader_ops.minority = !sync_members_majority(nd.view.nmembers, (size_t)nd.conf->nhosts);
+	leader_ops.first_incarnation = sync_first_incarnation(epoch, self_rank());
 	nd.leader = leader_new(nd.conf, &leader_ops);
 	nd.next_seq = nd.state->seq + 1;
 	for (i = 0; i < (size_t)nd.conf->nhosts; i++) {
@@ -368,11 +388,11 @@ static void start_leading(void)
 		if (json_is_object(inv))
 			leader_on_inventory(nd.leader, inv);
 	}
-	epoch = json_pack("{s:s, s:I, s:o}", "op", "epoch", "epoch",
-			  (json_int_t)(nd.state->epoch + 1), "members", member_names());
-	ops_propose(NULL, epoch);
-	hax_log(LOG_NOTICE, "leader of %zu member(s), epoch %llu", nd.view.nmembers,
-		(unsigned long long)(nd.state->epoch + 1));
+	ops_propose(NULL, json_pack("{s:s, s:I, s:o}", "op", "epoch", "epoch", (json_int_t)epoch,
+				    "members", member_names()));
+	hax_log(LOG_NOTICE, "leader of %zu member(s)%s, term %llu", nd.view.nmembers,
+		leader_ops.minority ? " (a minority of the hosts: fencing every other first)" : "",
+		(unsigned long long)(epoch >> 32));
 	leader_tick(nd.leader);
 }
 
@@ -439,8 +459,11 @@ static json_t *view_tag(void)
 
 	for (i = 0; i < nd.view.nmembers; i++)
 		json_array_append_new(members, json_integer(nd.view.members[i]));
-	return json_pack("{s:I, s:I, s:o}", "ring", (json_int_t)nd.view.ring, "ring_node",
-			 (json_int_t)nd.view.ring_node, "members", members);
+	/* The quorate flag too: a quorum change within one ring (a qdevice vote) is a new
+	 * view, and a hello of the old one must not count in it. */
+	return json_pack("{s:I, s:I, s:o, s:b}", "ring", (json_int_t)nd.view.ring, "ring_node",
+			 (json_int_t)nd.view.ring_node, "members", members, "quorate",
+			 nd.view.quorate);
 }
 
 static void clear_hellos(void)
@@ -453,6 +476,51 @@ static void clear_hellos(void)
 	}
 }
 
+/* A hello for a view this member has not reached yet (the quorum notification of a
+ * quorum-only change arrives at each member at its own time, while CPG keeps delivering):
+ * kept, the latest per sender, until that view is ours. */
+static void keep_early_hello(uint32_t from, json_t *m)
+{
+	size_t i, slot = CLUSTER_MAX_NODES;
+
+	for (i = 0; i < CLUSTER_MAX_NODES; i++) {
+		if (nd.early[i].from == from || (!nd.early[i].hello && slot == CLUSTER_MAX_NODES))
+			slot = i;
+		if (nd.early[i].from == from)
+			break;
+	}
+	if (slot == CLUSTER_MAX_NODES)
+		return;
+	json_decref(nd.early[slot].hello);
+	nd.early[slot].from = from;
+	nd.early[slot].hello = json_incref(m);
+}
+
+static void on_hello(uint32_t from, json_t *m);
+
+/* The kept hellos of the view just installed count now; the others are dropped. */
+static void take_early_hellos(void)
+{
+	json_t *tag = view_tag();
+	size_t i;
+
+	for (i = 0; i < CLUSTER_MAX_NODES; i++) {
+		json_t *h = nd.early[i].hello;
+		uint32_t from = nd.early[i].from;
+
+		nd.early[i].hello = NULL;
+		nd.early[i].from = 0;
+		/* Its inventory may predate what happened since it was sent: without it, the
+		 * leader waits for that host's next report. */
+		if (h && json_equal(tag, json_object_get(h, "view")) && !nd.synced) {
+			json_object_set_new(h, "inventory", json_null());
+			on_hello(from, h);
+		}
+		json_decref(h);
+	}
+	json_decref(tag);
+}
+
 /* The hello carries an inventory taken after the view change: a stale one could miss a
  * domain whose start was in flight, and a new leader would start it a second time. */
 static void send_hello(void *opaque, const json_t *inv)
@@ -460,8 +528,11 @@ static void send_hello(void *opaque, const json_t *inv)
 	json_t *m;
 
 	(void)opaque;
-	if (!nd.view.connected || nd.synced || !in_view(nd.self.nodeid))
+	if (!nd.view.connected || nd.synced || nd.hello_sent || !in_view(nd.self.nodeid))
 		return;
+	nd.hello_sent = true;
+	hax_timer_del(nd.hello_timer);
+	nd.hello_timer = 0;
 	m = msg_new(MSG_HELLO);
 
 	json_object_set_new(m, "view", view_tag());
@@ -473,12 +544,24 @@ static void send_hello(void *opaque, const json_t *inv)
 	send_msg(m);
 }
 
+static void hello_without_inventory(void *data)
+{
+	(void)data;
+	nd.hello_timer = 0;
+	if (nd.hello_sent || nd.synced)
+		return;
+	hax_log(LOG_WARNING, "sync: no inventory after %d ms (the hypervisor does not list); saying hello without one",
+		HELLO_LIST_WAIT_MS);
+	send_hello(NULL, NULL);
+}
+
 static void on_view(void *opaque, const struct cluster_view *v)
 {
 	(void)opaque;
 	stop_leading();
 	nd.view = *v;
 	nd.synced = false;
+	nd.hello_sent = false;
 	clear_hellos();
 	if (nd.ready_sent)
 		tell_systemd();
@@ -490,6 +573,12 @@ static void on_view(void *opaque, const struct cluster_view *v)
 	if (!in_view(nd.self.nodeid))
 		return;
 	agent_snapshot(nd.agent, send_hello, NULL);
+	/* A hypervisor that cannot list must not keep the cluster from syncing: past the
+	 * wait, the hello goes without an inventory (the leader then waits for this host's
+	 * report before deciding, and fences others meanwhile). */
+	hax_timer_del(nd.hello_timer);
+	hax_timer_add(HELLO_LIST_WAIT_MS, hello_without_inventory, NULL, &nd.hello_timer);
+	take_early_hellos();
 }
 
 /* Pick the newest state among the hellos (sync_pick_newest's rule); bad ones and those
@@ -514,6 +603,7 @@ static struct hax_state *newest_state(uint32_t *from)
 		}
 	}
 	best = sync_pick_newest(states, nd.view.nmembers);
+	sync_merge_incarnations(states, nd.view.nmembers, best);
 	for (i = 0; i < nd.view.nmembers; i++)
 		if ((int)i != best)
 			state_free(states[i]);
@@ -556,6 +646,9 @@ static void sync_complete(void)
 		nd.state = best;
 		persist();
 	} else {
+		/* The same history: only the incarnations of the others are news. */
+		if (best && best->last_incarnation > nd.state->last_incarnation)
+			nd.state->last_incarnation = best->last_incarnation;
 		state_free(best);
 	}
 	nd.synced = true;
@@ -587,8 +680,14 @@ static void on_hello(uint32_t from, json_t *m)
 	bool same = json_equal(tag, json_object_get(m, "view"));
 
 	json_decref(tag);
-	if (!same || nd.synced)
-		return; /* a hello of another view: every member drops it alike */
+	if (!same || nd.synced) {
+		/* Of a view we may not have reached yet (the same ring, our quorum notification
+		 * still to come): kept; of an older one: never taken, since views only move on. */
+		if (!same && json_integer_value(json_object_get(json_object_get(m, "view"),
+								 "ring")) == (json_int_t)nd.view.ring)
+			keep_early_hello(from, m);
+		return;
+	}
 	for (i = 0; i < nd.view.nmembers; i++) {
 		if (nd.view.members[i] == from) {
 			json_decref(nd.hellos[i]);
@@ -1062,6 +1161,7 @@ void node_stop(void)
 	struct loopback *m;
 
 	hax_timer_del(nd.tick_timer);
+	hax_timer_del(nd.hello_timer);
 	hax_timer_del(nd.lb_timer);
 	while ((m = nd.lb)) {
 		nd.lb = m->next;
@@ -1085,6 +1185,8 @@ void node_stop(void)
 	ipc_server_free(nd.ipc);
 	agent_free(nd.agent);
 	clear_hellos();
+	for (size_t k = 0; k < CLUSTER_MAX_NODES; k++)
+		json_decref(nd.early[k].hello);
 	state_free(nd.state);
 	nd.state = NULL;
 }

@@ -295,6 +295,7 @@ static const struct field domain_fields[] = {
 	      JSON_U64_MAX, 0),
 	FIELD(hax_domain, since_ns, "since_ns", F_U64, false, 0, JSON_U64_MAX, 0),
 	FIELD(hax_domain, start_attempts, "start_attempts", F_U32, false, 0, UINT32_MAX, 0),
+	FIELD(hax_domain, restarts, "restarts", F_U32, false, 0, UINT32_MAX, 0),
 	TEXT(hax_domain, reason, "reason", F_TEXT, false),
 };
 
@@ -666,7 +667,7 @@ size_t state_domain_budget(const struct hax_domain *d)
 	c.state = DOM_STOPPED;
 	c.host[0] = c.target[0] = c.reason[0] = '\0';
 	c.incarnation = c.target_incarnation = c.since_ns = 0;
-	c.start_attempts = 0;
+	c.start_attempts = c.restarts = 0;
 	j = domain_to_json(&c);
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	n = text ? strlen(text) : STATE_MAX_JSON_BYTES;

@@ -88,6 +88,7 @@ struct hax_domain {
 	uint64_t target_incarnation;     /* what the migration target runs as; 0 = none */
 	uint64_t since_ns;               /* wall clock of the last state change */
 	uint32_t start_attempts;         /* failed starts since the last success */
+	uint32_t restarts;               /* starts after the first (failovers, restarts) */
 	char reason[STATE_REASON_MAX];   /* why recovering/failed/stopped; "" = none */
 };
 

@@ -76,9 +76,10 @@ static json_t *domain_json(const struct hax_domain *d, const json_t *progress)
 				json_object_get(p, "percent"), "elapsed_ms",
 				json_object_get(p, "elapsed_ms"), "downtime_ms",
 				json_object_get(p, "downtime_ms"));
-	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:b, s:s, s:I, s:s, s:o}", "name",
+	return json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:b, s:s, s:I, s:s, s:o}", "name",
 			 d->name, "state", dom_state_name(d->state), "host", d->host, "priority",
-			 (int)d->priority, "incarnation", (json_int_t)d->incarnation, "memory_mib",
+			 (int)d->priority, "incarnation", (json_int_t)d->incarnation, "restarts",
+			 (json_int_t)d->restarts, "memory_mib",
 			 (json_int_t)d->memory_mib, "vcpus", (json_int_t)d->vcpus, "enabled",
 			 d->enabled, "reason", d->reason, "since_ns", (json_int_t)d->since_ns,
 			 "target", d->target, "migration", mig ? mig : json_null());

@@ -44,7 +44,7 @@
 static struct {
 	uint64_t seed;
 	unsigned steps, hosts, domains;
-	const char *scenario;
+	bool qdevice;             /* a quorum device's vote (corosync-qdevice, ffsplit) */
 } opt = {.steps = 150, .hosts = 3, .domains = 4};
 
 static struct hax_conf conf;
@@ -52,7 +52,8 @@ static struct hax_conf conf;
 /* ---- the simulated corosync ---- */
 
 struct view {
-	uint64_t id;              /* this view instance, unique in the run */
+	uint64_t id;              /* this CPG configuration, unique in the run: messages are
+				   * scoped by it (a quorum-only change keeps it) */
 	uint64_t ring;
 	bool connected, quorate;
 	size_t nmembers, nnodes;
@@ -64,6 +65,7 @@ struct node;
 
 struct host {
 	bool corosync;            /* corosync runs (powered machines only) */
+	bool qdev;                /* its link to the quorum device (qnetd) works */
 	int part;                 /* hosts with the same part reach each other */
 	struct node *node;        /* the running haxd, NULL when down */
 	struct hax_state *disk;   /* what haxd persisted */
@@ -83,7 +85,7 @@ struct msg {
 };
 
 static struct msg *msgs;
-static size_t nmsgs, capmsgs;
+static size_t nmsgs, capmsgs, first_pending; /* msgs before first_pending are all done */
 static uint64_t last_delivery_ns;
 
 /* ---- the node glue (haxd/node.c's rules) ---- */
@@ -96,6 +98,8 @@ struct node {
 	struct view view;
 	bool synced, isolated;
 	json_t *hellos[SIM_MAX_HOSTS];
+	json_t *early[SIM_MAX_HOSTS];   /* by sender: hellos of a view not reached yet */
+	bool hello_sent;
 	uint64_t next_seq, noquorum_since;
 };
 
@@ -212,19 +216,31 @@ static void deliver_to(size_t id, int h)
 	deliver(n, m->from, m->buf, m->len);
 }
 
+/* Deliver message id, after every message of its view still held before it (agreed
+ * order). While a member of the view is unreachable the ring stalls: the message is
+ * tried again later; a link back within the token timeout lets it through (totem
+ * retransmits), a view change flushes it on the sender's side (flush_old). */
 static void deliver_msg(size_t id)
 {
-	size_t i;
+	size_t i, k;
 
 	if (!msgs[id].pending)
 		return;
-	if (!view_intact(&msgs[id]))
-		return; /* the ring stalls; the view change flushes it on the sender's side */
-	for (i = 0; i < sim_nmachines; i++)
-		deliver_to(id, (int)i);
-	msgs[id].pending = false;
-	free(msgs[id].buf);
-	msgs[id].buf = NULL;
+	if (!view_intact(&msgs[id])) {
+		sim_at(100 * MS, deliver_event, (void *)(uintptr_t)id, -1, SIM_OWN_WORLD);
+		return;
+	}
+	while (first_pending < nmsgs && !msgs[first_pending].pending)
+		first_pending++;
+	for (k = first_pending; k <= id; k++) {
+		if (!msgs[k].pending || msgs[k].view_id != msgs[id].view_id)
+			continue;
+		for (i = 0; i < sim_nmachines; i++)
+			deliver_to(k, (int)i);
+		msgs[k].pending = false;
+		free(msgs[k].buf);
+		msgs[k].buf = NULL;
+	}
 }
 
 /* Before a new view is installed on host h: the old view's messages still pending are
@@ -325,6 +341,13 @@ struct fence_op {
 
 static void power_off(int h, const char *why);
 
+static void power_on(int h);
+
+static void reboot_fire(void *data)
+{
+	power_on((int)(intptr_t)data);
+}
+
 static void fence_fire(void *data)
 {
 	struct fence_op *f = data;
@@ -333,9 +356,13 @@ static void fence_fire(void *data)
 
 	if (mode == 2 && !f->cancelled)
 		return; /* hangs: the leader's deadline or cancel ends it (op leaks, harmless) */
-	/* A cancelled request may still have reached the switch. */
-	if (ok && (!f->cancelled || sim_chance(50)))
+	/* A cancelled request may still have reached the switch. A fence agent's default
+	 * action is a reboot: the machine comes back a while later. */
+	if (ok && (!f->cancelled || sim_chance(50)) && sim_machines[f->victim].powered) {
 		power_off(f->victim, "fenced by its power switch");
+		sim_at((20 + sim_rand(40)) * SEC, reboot_fire, (void *)(intptr_t)f->victim, -1,
+		       SIM_OWN_WORLD);
+	}
 	if (!f->cancelled && sim_machines[f->leader_h].haxd_gen == f->leader_gen) {
 		sim_cur_host = f->leader_h;
 		f->done(f->data, ok ? 0 : -EIO, ok ? NULL : "sim: the power switch failed");
@@ -377,11 +404,15 @@ static void stop_leading(struct node *n)
 
 static void start_leading(struct node *n)
 {
+	uint64_t epoch = sync_next_epoch(n->state->epoch, sim_machines[n->h].nodeid,
+					 sim_clock_real_ns());
 	struct leader_ops ops = {
 		.opaque = n, .state = ops_state, .propose = ops_propose, .command = ops_command,
 		.validate = ops_validate, .fence = ops_fence, .fence_cancel = ops_fence_cancel,
 		.now_real = ops_now_real, .now_mono = ops_now_mono,
 		.migrate_live = sim_hv_ops.live_migration, .self = sim_machines[n->h].name,
+		.minority = !sync_members_majority(n->view.nmembers, sim_nmachines),
+		.first_incarnation = sync_first_incarnation(epoch, (unsigned)n->h),
 	};
 	json_t *names;
 	size_t i;
@@ -401,10 +432,10 @@ static void start_leading(struct node *n)
 	names = json_array();
 	for (i = 0; i < n->view.nmembers; i++)
 		json_array_append_new(names, json_string(sim_machines[host_of(n->view.members[i])].name));
-	ops_propose(n, json_pack("{s:s, s:I, s:o}", "op", "epoch", "epoch",
-				 (json_int_t)(n->state->epoch + 1), "members", names));
-	hax_log(LOG_NOTICE, "leader of %zu member(s), epoch %llu", n->view.nmembers,
-		(unsigned long long)(n->state->epoch + 1));
+	ops_propose(n, json_pack("{s:s, s:I, s:o}", "op", "epoch", "epoch", (json_int_t)epoch,
+				 "members", names));
+	hax_log(LOG_NOTICE, "leader of %zu member(s)%s, term %llu", n->view.nmembers,
+		ops.minority ? " (minority)" : "", (unsigned long long)(epoch >> 32));
 	leader_tick(n->leader);
 }
 
@@ -415,8 +446,9 @@ static json_t *view_tag(const struct node *n)
 
 	for (i = 0; i < n->view.nmembers; i++)
 		json_array_append_new(members, json_integer(n->view.members[i]));
-	return json_pack("{s:I, s:I, s:o}", "ring", (json_int_t)n->view.ring, "ring_node",
-			 (json_int_t)(n->view.nnodes ? n->view.nodes[0] : 0), "members", members);
+	return json_pack("{s:I, s:I, s:o, s:b}", "ring", (json_int_t)n->view.ring, "ring_node",
+			 (json_int_t)(n->view.nnodes ? n->view.nodes[0] : 0), "members", members,
+			 "quorate", n->view.quorate);
 }
 
 static void clear_hellos(struct node *n)
@@ -429,13 +461,25 @@ static void clear_hellos(struct node *n)
 	}
 }
 
+static void clear_early(struct node *n)
+{
+	size_t i;
+
+	for (i = 0; i < SIM_MAX_HOSTS; i++) {
+		json_decref(n->early[i]);
+		n->early[i] = NULL;
+	}
+}
+
 static void send_hello(void *opaque, const json_t *inv)
 {
 	struct node *n = opaque;
 	json_t *m;
 
-	if (!n->view.connected || n->synced || !in_members(&n->view, sim_machines[n->h].nodeid))
+	if (!n->view.connected || n->synced || n->hello_sent ||
+	    !in_members(&n->view, sim_machines[n->h].nodeid))
 		return;
+	n->hello_sent = true;
 	m = msg_new(MSG_HELLO);
 	json_object_set_new(m, "view", view_tag(n));
 	json_object_set_new(m, "version", json_pack("{s:I, s:I}", "epoch",
@@ -446,15 +490,60 @@ static void send_hello(void *opaque, const json_t *inv)
 	send_msg(n, m);
 }
 
+static void on_hello(struct node *n, int from, json_t *m);
+
+struct hello_wait {
+	struct node *n;
+	uint64_t view_id;
+	bool quorate;
+};
+
+/* node.c's HELLO_LIST_WAIT_MS: a hypervisor that cannot list does not block the sync. */
+static void hello_without_inventory(void *data)
+{
+	struct hello_wait *w = data;
+
+	if (w->n->view.id == w->view_id && w->n->view.quorate == w->quorate &&
+	    !w->n->hello_sent && !w->n->synced) {
+		hax_log(LOG_WARNING, "sync: no inventory after 5000 ms; saying hello without one");
+		send_hello(w->n, NULL);
+	}
+	free(w);
+}
+
 static void on_view(struct node *n, const struct view *v)
 {
+	struct hello_wait *w;
+	json_t *tag;
+	size_t i;
+
 	stop_leading(n);
 	n->view = *v;
 	n->synced = false;
+	n->hello_sent = false;
 	clear_hellos(n);
-	if (!v->connected || !in_members(v, sim_machines[n->h].nodeid))
+	if (!v->connected || !in_members(v, sim_machines[n->h].nodeid)) {
+		clear_early(n);
 		return;
+	}
 	agent_snapshot(n->agent, send_hello, n);
+	w = hax_xmalloc(sizeof(*w));
+	*w = (struct hello_wait){n, v->id, v->quorate};
+	sim_at(5000 * MS, hello_without_inventory, w, n->h, SIM_OWN_HAXD);
+	/* Hellos that arrived before our quorum notification count now, without their
+	 * inventories (node.c take_early_hellos). */
+	tag = view_tag(n);
+	for (i = 0; i < SIM_MAX_HOSTS; i++) {
+		json_t *h = n->early[i];
+
+		n->early[i] = NULL;
+		if (h && json_equal(tag, json_object_get(h, "view")) && !n->synced) {
+			json_object_set_new(h, "inventory", json_null());
+			on_hello(n, (int)i, h);
+		}
+		json_decref(h);
+	}
+	json_decref(tag);
 }
 
 static struct hax_state *newest_state(struct node *n)
@@ -471,6 +560,7 @@ static struct hax_state *newest_state(struct node *n)
 			states[i] = NULL;
 	}
 	best = sync_pick_newest(states, n->view.nmembers);
+	sync_merge_incarnations(states, n->view.nmembers, best);
 	for (i = 0; i < n->view.nmembers; i++)
 		if ((int)i != best)
 			state_free(states[i]);
@@ -486,6 +576,9 @@ static void sync_complete(struct node *n)
 		n->state = best;
 		persist(n);
 	} else {
+		/* The same history: only the incarnations of the others are news. */
+		if (best && best->last_incarnation > n->state->last_incarnation)
+			n->state->last_incarnation = best->last_incarnation;
 		state_free(best);
 	}
 	n->synced = true;
@@ -508,8 +601,14 @@ static void on_hello(struct node *n, int from, json_t *m)
 	bool same = json_equal(tag, json_object_get(m, "view"));
 
 	json_decref(tag);
-	if (!same || n->synced)
+	if (!same || n->synced) {
+		if (!same && json_integer_value(json_object_get(json_object_get(m, "view"), "ring")) ==
+				     (json_int_t)n->view.ring) {
+			json_decref(n->early[from]);
+			n->early[from] = json_incref(m);
+		}
 		return;
+	}
 	for (i = 0; i < n->view.nmembers; i++) {
 		if (n->view.members[i] == sim_machines[from].nodeid) {
 			json_decref(n->hellos[i]);
@@ -650,6 +749,7 @@ static void haxd_crash(int h)
 	agent_free(n->agent);
 	sim_cur_host = saved;
 	clear_hellos(n);
+	clear_early(n);
 	state_free(n->state);
 	free(n);
 	membership_soon(10 * MS);
@@ -696,6 +796,55 @@ static bool same_view(const struct view *a, const struct view *b)
 	       memcmp(a->nodes, b->nodes, a->nnodes * sizeof(uint32_t)) == 0;
 }
 
+/* The quorum device gives its vote to one partition: the one holding the lowest nodeid
+ * among the hosts that reach it (corosync-qdevice's ffsplit tie-breaker). */
+static bool has_qdevice_vote(const bool *side)
+{
+	size_t k;
+
+	if (!opt.qdevice)
+		return false;
+	for (k = 0; k < sim_nmachines; k++)
+		if (sim_machines[k].powered && hosts[k].corosync && hosts[k].qdev)
+			return side[k];
+	return false;
+}
+
+/* A member outside this side still believes its view quorate. */
+static bool quorate_elsewhere(const bool *side)
+{
+	size_t k;
+
+	for (k = 0; k < sim_nmachines; k++)
+		if (!side[k] && hosts[k].node && hosts[k].node->view.connected &&
+		    hosts[k].node->view.quorate)
+			return true;
+	return false;
+}
+
+struct quorum_note {
+	int h;
+	uint64_t view_id;
+	bool quorate;
+};
+
+/* A quorum-only change: each member hears of it at its own time, while CPG goes on. */
+static void quorum_note_fire(void *data)
+{
+	struct quorum_note *q = data;
+	struct node *n = hosts[q->h].node;
+
+	if (n && n->view.id == q->view_id && n->view.quorate != q->quorate) {
+		struct view v = n->view;
+
+		v.quorate = q->quorate;
+		sim_trace("%s: quorum now %s (same ring)", sim_machines[q->h].name,
+			  q->quorate ? "quorate" : "NOT quorate");
+		on_view(n, &v);
+	}
+	free(q);
+}
+
 static void membership(void *data)
 {
 	bool done[SIM_MAX_HOSTS] = {false};
@@ -706,7 +855,8 @@ static void membership(void *data)
 		return;
 	for (i = 0; i < sim_nmachines; i++) {
 		struct view v = {.connected = true};
-		bool side[SIM_MAX_HOSTS] = {false}, changed = false;
+		bool side[SIM_MAX_HOSTS] = {false}, changed = false, ring_changed = false;
+		bool gain_later;
 
 		if (done[i] || !hosts[i].node)
 			continue;
@@ -729,17 +879,47 @@ static void membership(void *data)
 			if (hosts[k].node)
 				v.members[v.nmembers++] = sim_machines[k].nodeid;
 		}
-		v.quorate = 2 * v.nnodes > sim_nmachines;
-		for (k = 0; k < sim_nmachines; k++)
-			if (side[k] && hosts[k].node && !same_view(&hosts[k].node->view, &v))
+		v.quorate = 2 * (v.nnodes + has_qdevice_vote(side)) > sim_nmachines + opt.qdevice;
+		for (k = 0; k < sim_nmachines; k++) {
+			struct view cur;
+
+			if (!side[k] || !hosts[k].node)
+				continue;
+			cur = hosts[k].node->view;
+			if (!same_view(&cur, &v))
 				changed = true;
+			cur.quorate = v.quorate;
+			if (!same_view(&cur, &v))
+				ring_changed = true;
+		}
 		for (k = 0; k < sim_nmachines; k++)
 			if (side[k])
 				done[k] = true;
 		if (!changed)
 			continue;
+		if (!ring_changed) {
+			for (k = 0; k < sim_nmachines; k++) {
+				struct quorum_note *q;
+
+				if (!side[k] || !hosts[k].node)
+					continue;
+				q = hax_xmalloc(sizeof(*q));
+				*q = (struct quorum_note){(int)k, hosts[k].node->view.id, v.quorate};
+				/* A vote moves only once its last holder has been told it lost it
+				 * (qnetd waits for that): losses within 300 ms, gains after 1 s. */
+				sim_at((sim_rand(300) + (v.quorate ? 1000 : 0)) * MS, quorum_note_fire, q,
+				       -1, SIM_OWN_WORLD);
+			}
+			continue;
+		}
 		v.id = ++next_view_id;
 		v.ring = ++next_ring;
+		/* A ring that is quorate only with the quorum device's vote gets it once the
+		 * last holder was told it lost it: a quorate view follows a second later. */
+		gain_later = v.quorate && 2 * v.nnodes <= sim_nmachines + opt.qdevice &&
+			     quorate_elsewhere(side);
+		if (gain_later)
+			v.quorate = false;
 		sim_trace("view %llu: %zu node(s), %zu haxd, %s, from %s", (unsigned long long)v.id,
 			  v.nnodes, v.nmembers, v.quorate ? "quorate" : "NOT quorate",
 			  sim_machines[i].name);
@@ -751,6 +931,13 @@ static void membership(void *data)
 				sim_cur_host = (int)k;
 				on_view(hosts[k].node, &v);
 				sim_cur_host = -1;
+				if (gain_later) {
+					struct quorum_note *q = hax_xmalloc(sizeof(*q));
+
+					*q = (struct quorum_note){(int)k, v.id, true};
+					sim_at((1000 + sim_rand(300)) * MS, quorum_note_fire, q, -1,
+					       SIM_OWN_WORLD);
+				}
 			}
 	}
 }
@@ -770,6 +957,33 @@ static void violation(const char *fmt, ...)
 	va_end(ap);
 	sim_trace("VIOLATION: %s", msg);
 	failures++;
+}
+
+/* An incarnation names one start on one host (the guest journal's oracle relies on it). */
+struct start_rec {
+	char name[HAX_NAME_MAX];
+	uint64_t incarnation;
+	int h;
+};
+
+static struct start_rec *starts;
+static size_t nstarts;
+
+void sim_note_start(const char *name, uint64_t incarnation, int h)
+{
+	size_t i;
+
+	for (i = 0; i < nstarts; i++)
+		if (starts[i].incarnation == incarnation && strcmp(starts[i].name, name) == 0) {
+			violation("incarnation %llu of %s started twice (on %s, then on %s)",
+				  (unsigned long long)incarnation, name,
+				  sim_machines[starts[i].h].name, sim_machines[h].name);
+			return;
+		}
+	starts = hax_xrealloc(starts, (nstarts + 1) * sizeof(*starts));
+	hax_strlcpy(starts[nstarts].name, name, HAX_NAME_MAX);
+	starts[nstarts].incarnation = incarnation;
+	starts[nstarts++].h = h;
 }
 
 /* Never two copies of a domain that can write (running or paused) on powered hosts. */
@@ -941,7 +1155,7 @@ static void fault(void)
 	int h = (int)sim_rand(sim_nmachines);
 	struct sim_machine *m = &sim_machines[h];
 
-	switch (sim_rand(12)) {
+	switch (sim_rand(13)) {
 	case 0:
 		power_off(h, "power failure");
 		break;
@@ -975,6 +1189,17 @@ static void fault(void)
 		m->hv_fail_until_ns = sim_now() + sim_rand(20) * SEC;
 		sim_trace("%s's hypervisor fails starts for a while", m->name);
 		break;
+	case 9:
+		if (sim_chance(50)) {
+			m->list_hang_until_ns = sim_now() + (1 + sim_rand(60)) * SEC;
+			sim_trace("%s's hypervisor listing hangs for a while", m->name);
+		} else if (opt.qdevice) {
+			hosts[h].qdev = !hosts[h].qdev;
+			sim_trace("%s's link to the quorum device %s", m->name,
+				  hosts[h].qdev ? "back" : "cut");
+			membership_soon(1000 * MS);
+		}
+		break;
 	default:
 		operator_action();
 		break;
@@ -997,7 +1222,7 @@ static void world_reset(void)
 		free(msgs[i].buf);
 	free(msgs);
 	msgs = NULL;
-	nmsgs = capmsgs = 0;
+	nmsgs = capmsgs = first_pending = 0;
 	last_delivery_ns = 0;
 	for (i = 0; i < SIM_MAX_HOSTS; i++) {
 		state_free(hosts[i].disk);
@@ -1006,6 +1231,9 @@ static void world_reset(void)
 	memset(sim_machines, 0, sizeof(sim_machines));
 	next_view_id = next_ring = quiet_at = 0;
 	failures = 0;
+	free(starts);
+	starts = NULL;
+	nstarts = 0;
 }
 
 static void make_conf(void)
@@ -1056,9 +1284,12 @@ static void check_converged(void)
 			continue;
 		}
 		b = state_to_string(n->state);
-		if (strcmp(a, b) != 0)
+		if (strcmp(a, b) != 0) {
 			violation("%s's state differs from %s's after the heal", sim_machines[i].name,
 				  sim_machines[0].name);
+			if (sim_verbose)
+				fprintf(stderr, "first:  %s\nsecond: %s\n", a, b);
+		}
 		free(b);
 	}
 	free(a);
@@ -1084,23 +1315,28 @@ static void check_converged(void)
 
 static void heal_all(void)
 {
-	size_t i;
+	size_t i, k;
 
 	sim_trace("---- heal: every machine on, every link up, every switch working ----");
 	for (i = 0; i < sim_nmachines; i++) {
 		hosts[i].fence_mode = 0;
+		hosts[i].qdev = true;
 		sim_machines[i].hv_fail_until_ns = 0;
+		sim_machines[i].list_hang_until_ns = 0;
 		power_on((int)i);
 		if (!hosts[i].node)
 			haxd_start((int)i);
 	}
 	heal();
-	run_until(sim_now() + 20 * SEC);
-	/* The operator ends every maintenance (evacuations leave hosts in it). */
-	for (i = 0; i < sim_nmachines; i++)
-		request(json_pack("{s:s, s:s, s:b}", "cmd", "maintenance", "host",
-				  sim_machines[i].name, "on", 0));
-	run_until(sim_now() + 160 * SEC);
+	/* The operator ends every maintenance (evacuations leave hosts in it), again until
+	 * a leader has taken it. */
+	for (k = 0; k < 8; k++) {
+		run_until(sim_now() + 10 * SEC);
+		for (i = 0; i < sim_nmachines; i++)
+			request(json_pack("{s:s, s:s, s:b}", "cmd", "maintenance", "host",
+					  sim_machines[i].name, "on", 0));
+	}
+	run_until(sim_now() + 120 * SEC);
 }
 
 static int run_seed(uint64_t seed)
@@ -1115,6 +1351,7 @@ static int run_seed(uint64_t seed)
 		sim_machines[i].nodeid = i + 1;
 		sim_machines[i].powered = true;
 		hosts[i].corosync = true;
+		hosts[i].qdev = true;
 	}
 	for (i = 0; i < opt.hosts; i++)
 		haxd_start((int)i);
@@ -1138,8 +1375,11 @@ static int run_seed(uint64_t seed)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: hax-sim --seed N [--steps K] [--hosts H] [--domains D] [--verbose]\n"
+		"usage: hax-sim --seed N [--steps K] [--hosts H] [--domains D] [--qdevice] [--verbose]\n"
 		"       hax-sim --seeds M [--first-seed S] [--steps K] [--hosts H] [--domains D]\n"
+		"               [--qdevice]\n"
+		"--qdevice: a quorum device's vote on top of the hosts' (two hosts + qdevice is\n"
+		"the two-node shape); its vote moves between partitions without a ring change.\n"
 		"Runs the real leader and agent against a simulated corosync, hypervisors and\n"
 		"fence devices on a virtual clock; checks the invariants after every event.\n"
 		"Exits 1 on the first failure (its seed and trace are printed), 2 on bad usage.\n");
@@ -1165,6 +1405,7 @@ int main(int argc, char **argv)
 		{"first-seed", required_argument, NULL, 'f'}, {"steps", required_argument, NULL, 'k'},
 		{"hosts", required_argument, NULL, 'H'},  {"domains", required_argument, NULL, 'D'},
 		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+		{"qdevice", no_argument, NULL, 'q'},
 		{NULL, 0, NULL, 0}};
 	uint64_t seed = 0, seeds = 0, first = 1, v;
 	bool have_seed = false;
@@ -1188,6 +1429,7 @@ int main(int argc, char **argv)
 			opt.domains = (unsigned)v;
 			break;
 		case 'v': sim_verbose = true; break;
+		case 'q': opt.qdevice = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -1214,9 +1456,9 @@ int main(int argc, char **argv)
 	for (v = first; v < first + seeds; v++) {
 		if (run_seed(v)) {
 			sim_trace_dump();
-			printf("seed %llu: FAILED (replay: hax-sim --seed %llu --steps %u --hosts %u --domains %u)\n",
+			printf("seed %llu: FAILED (replay: hax-sim --seed %llu --steps %u --hosts %u --domains %u%s)\n",
 			       (unsigned long long)v, (unsigned long long)v, opt.steps, opt.hosts,
-			       opt.domains);
+			       opt.domains, opt.qdevice ? " --qdevice" : "");
 			return 1;
 		}
 	}

@@ -66,6 +66,10 @@ extern struct sim_machine sim_machines[SIM_MAX_HOSTS];
 extern size_t sim_nmachines;
 extern const struct hv_ops sim_hv_ops;
 
+/* Every start the hypervisors carry out, for the invariant that an incarnation names
+ * one start on one host (sim/hax_sim.c). */
+void sim_note_start(const char *name, uint64_t incarnation, int h);
+
 /* Power a machine off: every domain on it is gone at once. */
 void sim_machine_power_off(int h);
 

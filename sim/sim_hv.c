@@ -106,6 +106,7 @@ static void start_fire(void *data)
 		answer(op, -EIO, "sim: the hypervisor failed the start");
 		return;
 	}
+	sim_note_start(op->name, op->incarnation, op->h);
 	d = &m->doms[m->ndoms++];
 	*d = (struct sim_dom){.incarnation = op->incarnation, .state = HV_RUNNING,
 			      .memory_mib = op->memory_mib, .vcpus = op->vcpus};

@@ -101,7 +101,7 @@ line1 '^HAXD OK - host h1 online, running 1 domain: web1 \| domains=1;;;0$'
 run 3 "$C" --host h9
 line1 '^HAXD UNKNOWN - no host h9 in cluster chktest$'
 run 0 "$C" --domain web1
-line1 '^HAXD OK - domain web1 running on h1 since [0-9T:-]+Z \([0-9]+s\) \| incarnation=1;;;0 state_age=[0-9]+s;;;0$'
+line1 '^HAXD OK - domain web1 running on h1 since [0-9T:-]+Z \([0-9]+s\) \| incarnation=[0-9]+;;;0 state_age=[0-9]+s;;;0$'
 run 3 "$C" --domain nope
 line1 '^HAXD UNKNOWN - no domain nope in cluster chktest$'
 note "--host and --domain"

@@ -679,9 +679,11 @@ static void test_domain_mode(void **state)
 		free(out);
 	}
 
-	/* failed over: incarnation 2, started 60 s ago on h2, h3 fenced 90 s ago */
+	/* failed over: restarted once (incarnation 2), started 60 s ago on h2, h3 fenced
+	 * 90 s ago */
 	st = healthy();
 	set_int(dom_of(st, 1), "incarnation", 2);
+	set_int(dom_of(st, 1), "restarts", 1);
 	json_object_set_new(host_of(st, 2), "last_fence",
 			    json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "method", "redfish",
 				      "detail", "", "time_ns", (json_int_t)(NOW_NS - S(90))));
@@ -695,6 +697,7 @@ static void test_domain_mode(void **state)
 	/* restarted in place, no fence */
 	st = healthy();
 	set_int(dom_of(st, 1), "incarnation", 4);
+	set_int(dom_of(st, 1), "restarts", 3);
 	set_str(dom_of(st, 1), "state", "failed");
 	set_str(dom_of(st, 1), "reason", "start failed 3 times");
 	assert_int_equal(domain(st, "d2", &out), CHECK_CRITICAL);

@@ -166,6 +166,24 @@ static void test_epoch_members_and_doubt(void **st)
 	apply_bad(s, "{\"op\":\"epoch\",\"epoch\":10,\"members\":[7]}", "member name");
 }
 
+/* restarts counts new starts of a domain that ran before; a migration does not count. */
+static void test_restarts(void **st)
+{
+	struct hax_state *s = *st;
+	struct hax_domain *d = state_domain(s, "db");
+
+	assert_int_equal(d->restarts, 0); /* its first start (incarnation 4) */
+	apply_ok(s, "{\"op\":\"domain-set\",\"name\":\"db\",\"state\":\"starting\","
+		    "\"host\":\"h2\",\"incarnation\":7}");
+	assert_int_equal(state_domain(s, "db")->restarts, 1);
+	apply_ok(s, "{\"op\":\"domain-set\",\"name\":\"db\",\"state\":\"running\","
+		    "\"host\":\"h1\",\"incarnation\":9}"); /* a stop-and-copy target */
+	assert_int_equal(state_domain(s, "db")->restarts, 1);
+	apply_ok(s, "{\"op\":\"domain-set\",\"name\":\"db\",\"state\":\"starting\","
+		    "\"incarnation\":9}"); /* the same incarnation: no new start */
+	assert_int_equal(state_domain(s, "db")->restarts, 1);
+}
+
 static void test_host_set_adds_and_updates(void **st)
 {
 	struct hax_state *s = *st;
@@ -589,6 +607,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_epoch),
 	    T(test_epoch_members_and_doubt),
+	    T(test_restarts),
 	    T(test_host_set_adds_and_updates),
 	    T(test_host_set_validates),
 	    T(test_domain_add),
