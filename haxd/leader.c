@@ -124,6 +124,8 @@ struct leader {
 	size_t npend;
 	struct pending *pend;
 	uint64_t next_inc;       /* next incarnation to hand out */
+	uint64_t last_tick_ns;   /* monotonic, of the last leader_tick() */
+	uint64_t tilt_until_ns;  /* TILT: no new fence before this (monotonic) */
 	size_t npeerf;
 	struct peer_fence peerf[PEER_FENCE_MAX];
 };
@@ -852,6 +854,31 @@ static bool hold_starts(struct leader *l, const bool *wanted)
 	return true;
 }
 
+/* TILT (Redis Sentinel's): a tick long after the previous one means this process did not
+ * run for a while (stopped, swapped out, its VM paused). Its timers all expired at once
+ * and what the others said meanwhile may still be queued behind this tick: it keeps
+ * observing, but starts no fence until a quiet period has passed, and the timers that
+ * measured time it did not observe (agent-lost, unreported) start again. */
+#define TILT_STALL_MS 2000
+#define TILT_QUIET_MS 10000
+static void tilt_check(struct leader *l)
+{
+	uint64_t now = l->ops.now_mono(l->ops.opaque), tick = l->conf->cluster.tick_ms;
+	size_t i;
+
+	if (l->last_tick_ns && now - l->last_tick_ns > (3 * tick + TILT_STALL_MS) * 1000000ull) {
+		l->tilt_until_ns = now + (TILT_QUIET_MS > 2 * tick ? TILT_QUIET_MS : 2 * tick) *
+						 1000000ull;
+		hax_log(LOG_WARNING, "leader: +tilt: %llu ms since the last tick; no new fence for a while",
+			(unsigned long long)((now - l->last_tick_ns) / 1000000));
+		for (i = 0; i < l->nhosts; i++) {
+			l->hosts[i].unreported_since_ns = 0;
+			l->hosts[i].fr.lost_since_ns = 0;
+		}
+	}
+	l->last_tick_ns = now;
+}
+
 /* When each member last stopped reporting fresh inventories. */
 static void note_reporting(struct leader *l)
 {
@@ -878,6 +905,7 @@ void leader_tick(struct leader *l)
 	/* Hosts and fencing first: a member whose hypervisor cannot list holds up the
 	 * decisions about domains (any of them may be starting there), never the fence of
 	 * another host; past agent_lost_timeout it is itself treated as agent-lost. */
+	tilt_check(l);
 	expire_pending(l);
 	note_reporting(l);
 	sync_hosts(l);
@@ -1726,7 +1754,7 @@ static void fence_tick(struct leader *l)
 			}
 			continue;
 		}
-		if (h->fr.active || now < h->fr.next_try_ns)
+		if (h->fr.active || now < h->fr.next_try_ns || now < l->tilt_until_ns)
 			continue;
 		/* A minority view trusts no fence it did not do itself (leader.h). */
 		if (l->ops.minority && !h->fenced_here && !h->alive) {

@@ -70,6 +70,7 @@ struct host {
 	struct node *node;        /* the running haxd, NULL when down */
 	struct hax_state *disk;   /* what haxd persisted */
 	int fence_mode;           /* its power switch: 0 works, 1 fails, 2 hangs */
+	uint64_t stall_ns;        /* time its haxd lost to stalls (its leader's clock) */
 };
 
 static struct host hosts[SIM_MAX_HOSTS];
@@ -323,10 +324,11 @@ static uint64_t ops_now_real(void *opaque)
 	return sim_clock_real_ns();
 }
 
+/* A stall of the leader's process (SIGSTOP, swap, a paused VM) seen from inside: its
+ * monotonic clock jumps with nothing observed in between. */
 static uint64_t ops_now_mono(void *opaque)
 {
-	(void)opaque;
-	return sim_clock_mono_ns();
+	return sim_clock_mono_ns() + hosts[((struct node *)opaque)->h].stall_ns;
 }
 
 /* ---- power fence devices ---- */
@@ -1193,6 +1195,12 @@ static void fault(void)
 		if (sim_chance(50)) {
 			m->list_hang_until_ns = sim_now() + (1 + sim_rand(60)) * SEC;
 			sim_trace("%s's hypervisor listing hangs for a while", m->name);
+		} else if (sim_chance(50)) {
+			uint64_t s = (1 + sim_rand(90)) * SEC;
+
+			hosts[h].stall_ns += s;
+			sim_trace("haxd on %s stalls: its clock jumps %llu s", m->name,
+				  (unsigned long long)(s / SEC));
 		} else if (opt.qdevice) {
 			hosts[h].qdev = !hosts[h].qdev;
 			sim_trace("%s's link to the quorum device %s", m->name,

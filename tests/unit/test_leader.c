@@ -496,6 +496,43 @@ static void test_migration_target_waited_for(void **unused)
 	world_free();
 }
 
+static size_t fences_of(const char *host);
+
+/* ---- issue 11 item 5: TILT ------------------------------------------------------------ */
+
+/* h4's haxd dies (its node stays: agent-lost, fenced after agent_lost_timeout, 60 s).
+ * After 50 s the leader's own process stalls for 30 s: the first tick after it must not
+ * fence on a timer that measured time the leader did not observe; the agent-lost timer
+ * starts again, and h4 is fenced a full timeout later. */
+static void test_tilt_after_a_stall(void **unused)
+{
+	size_t k;
+
+	(void)unused;
+	world_init("h1");
+	steady_world(4);
+	leader_set_member(W.l, "h4", 4, false, true);
+	for (k = 0; k < 50; k++) {
+		W.mono_ns += 800000000ull; /* with tick()'s 200 ms: one second a tick */
+		tick_without(3);
+	}
+	assert_int_equal(fences_of("h4"), 0);
+	W.mono_ns += 30000000000ull;
+	tick_without(3);
+	assert_int_equal(fences_of("h4"), 0);
+	for (k = 0; k < 55; k++) {
+		W.mono_ns += 800000000ull;
+		tick_without(3);
+	}
+	assert_int_equal(fences_of("h4"), 0);
+	for (k = 0; k < 10; k++) {
+		W.mono_ns += 800000000ull;
+		tick_without(3);
+	}
+	assert_int_equal(fences_of("h4"), 1);
+	world_free();
+}
+
 /* ---- issue 12 item 11: DRBD fence-peer requests ----------------------------------- */
 
 /* A fence request as haxd passes it to the leader: hax-fence-peer's, with the
@@ -641,6 +678,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_index_follows_inventories),
 	    cmocka_unit_test(test_disable_enable_keeps_lost_host),
 	    cmocka_unit_test(test_migration_target_waited_for),
+	    cmocka_unit_test(test_tilt_after_a_stall),
 	    cmocka_unit_test(test_peer_fence_one_per_resource),
 	    cmocka_unit_test(test_peer_fence_never_self),
 	};
