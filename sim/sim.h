@@ -30,6 +30,8 @@ void sim_cancel(uint64_t handle);
 /* Run the next event due at or before until_ns; false when none is due. */
 bool sim_step(uint64_t until_ns);
 uint64_t sim_now(void);
+/* Move the clock to t (no event due before it). */
+void sim_advance(uint64_t t);
 /* The host whose code runs now (-1: the world); set around every callback. */
 extern int sim_cur_host;
 /* The PRNG: uniform in [0, n). */

@@ -155,6 +155,12 @@ void sim_cancel(uint64_t handle)
 		lp.ev[handle - 1].dead = true;
 }
 
+void sim_advance(uint64_t t)
+{
+	if (t > lp.now)
+		lp.now = t;
+}
+
 bool sim_step(uint64_t until_ns)
 {
 	while (lp.nheap > 0) {
