@@ -372,8 +372,15 @@ static void expire_pending(struct leader *l)
 
 	while (i < l->npend) {
 		if (now > l->pend[i].deadline_ns) {
+			struct lhost *h = lhost(l, l->pend[i].host);
+
 			hax_log(LOG_WARNING, "leader: no answer to %s %s from %s, forgetting it",
 				l->pend[i].cmd, l->pend[i].name, l->pend[i].host);
+			/* Forgetting it must not make the domain look free: that host's next
+			 * inventory (which lists it running or busy if the operation goes on)
+			 * is awaited before anything is decided again. */
+			if (h && h->inv)
+				h->need_gen = (uint64_t)json_integer_value(json_object_get(h->inv, "gen")) + 1;
 			pending_del(l, &l->pend[i]);
 			continue;
 		}
@@ -874,6 +881,13 @@ static void tilt_check(struct leader *l)
 		for (i = 0; i < l->nhosts; i++) {
 			l->hosts[i].unreported_since_ns = 0;
 			l->hosts[i].fr.lost_since_ns = 0;
+		}
+		/* Operations in flight were not forgotten by anyone but us: their deadlines
+		 * move by the time we did not observe. */
+		for (i = 0; i < l->npend; i++) {
+			l->pend[i].deadline_ns += now - l->last_tick_ns;
+			if (l->pend[i].not_before_ns)
+				l->pend[i].not_before_ns += now - l->last_tick_ns;
 		}
 	}
 	l->last_tick_ns = now;
