@@ -5,10 +5,12 @@
 # 1. usage errors exit 2;
 # 2. hosts A (key 1) and B (key 2) register; both keys and a type 5 reservation show;
 # 3. a guest writing with B's registration writes; an unregistered one cannot; a guest
-#    whose session is reset is refused, but its key stays listed (check says 0);
+#    whose session is reset is refused, its key stays listed (check says 0), and it
+#    joins again on its new session;
 # 4. A preempts B: exit 0, B's key gone from both LUNs, B's guest gets RESERVATION
 #    CONFLICT and keeps running, the journal holds no record of B's from after the
-#    preempt; check says 3 (fenced) for B and 0 for A;
+#    preempt; check says 3 (fenced) for B and 0 for A; a guest of B's started after the
+#    preempt does not join (its key is gone) and cannot write;
 # 5. preempting a key nobody holds succeeds with a note; a bad portal, a silent portal
 #    and a wrong target fail (exit 1) within the deadline;
 # 6. the rejoin step (B registers again), the unregister guard, and a last unregister;
@@ -153,7 +155,14 @@ tgtadm -C "$ctl" --lld iscsi --op delete --mode connection --tid 1 --sid "$(sidD
 wait_for 5 "guest D refused" grep -q 'RESERVATION CONFLICT' "$T/guestD.log" ||
 	fail "guest D's new session was not refused"
 expect 0 chkD "$tool" check "${P[@]}" --lun 2 --key 2
-out_has chkD "^lun 2: $K2 is registered \(2 registrations"
+out_has chkD "^lun 2: $K2 is registered \([0-9]+ registrations"
+# Key 2 is still listed (its host was not fenced): D joins again on its new session,
+# through the generation guard, and its writes go on (issue 17: a target that drops a
+# session's registration must not stop a healthy host's guests for good).
+joinsD() { [ "$(grep -c 'joined the reservation' "$T/guestD.log")" -ge 2 ]; }
+wait_for 5 "guest D joins again" joinsD || fail "guest D did not join again after its reset"
+wait_for 5 "guest D writes again" grep -q 'I/O recovered' "$T/guestD.log" ||
+	fail "guest D did not write again after joining"
 kill -TERM "$gD"
 wait "$gD"
 
@@ -162,7 +171,7 @@ note "A preempts B"
 expect 0 pre1 "$tool" preempt "${P[@]}" --all-luns --key 1 --victim 2 --initiator "$A"
 t_fenced=$(date +%s%N)
 out_has pre1 "^lun 1: preempted $K2 \(2 registrations.*held by $K1"
-out_has pre1 "^lun 2: preempted $K2 \(2 registrations.*held by $K1"
+out_has pre1 "^lun 2: preempted $K2 \([0-9]+ registrations.*held by $K1"
 expect 0 keys2 "$tool" keys "${P[@]}" --all-luns
 out_lacks keys2 "$K2"
 out_has keys2 "^lun 1: reservation type 5 .* held by $K1"
@@ -173,6 +182,23 @@ out_has chk2 "^lun 2: $K2 is NOT registered"
 expect 0 chk3 "$tool" check "${P[@]}" --lun 1 --lun 2 --key 1
 wait_for 5 "guest B refused" grep -q 'RESERVATION CONFLICT' "$T/guestB.log" ||
 	fail "guest B was not refused after the preempt"
+# Issue 12 item 12: a start of B's delivered before the partition and run after the
+# preempt must not give B's key back. Guest E (key 2, LUN 2) starts now: it does not
+# join, the key stays gone, and it cannot write.
+"$guest" --domain db4 --incarnation 2 --nodeid 2 --disk "$url2" --pr-key 2 \
+	--initiator iqn.2026-11.org.hax:e --interval 20ms 2>"$T/guestE.log" &
+gE=$!
+PIDS+=("$gE")
+wait_for 5 "guest E refused" grep -q 'RESERVATION CONFLICT' "$T/guestE.log" ||
+	fail "a guest of the fenced host started after the preempt was not refused"
+grep -q 'cannot join with key 0x2 .*not registered' "$T/guestE.log" ||
+	fail "guest E did not say why it did not join: $(cat "$T/guestE.log")"
+sleep 1.2 # past the guest's join retry interval: it must keep refusing to join
+expect 0 keysE "$tool" keys "${P[@]}" --all-luns
+out_lacks keysE "$K2"
+grep -q 'joined the reservation' "$T/guestE.log" && fail "the fenced host's guest joined"
+kill -TERM "$gE"
+wait "$gE"
 sleep 0.5
 kill -0 "$gB" 2>/dev/null || fail "the fenced guest died"
 "$jcheck" --json "$url1" >"$T/j1.out" 2>&1 || fail "journal check after the preempt"
