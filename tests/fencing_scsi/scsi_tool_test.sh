@@ -4,6 +4,8 @@
 #   scsi_tool_test.sh HAX_FENCE_SCSI HAX_GUEST HAX_JOURNAL_CHECK SCSI_DRIVER_RUN
 # 1. usage errors exit 2;
 # 2. hosts A (key 1) and B (key 2) register; both keys and a type 5 reservation show;
+#    verify says in force, or not in force while a key given as --absent is listed
+#    (and, later, 3 for a preempted key and 4 once no reservation is held);
 # 3. a guest writing with B's registration writes; an unregistered one cannot; a guest
 #    whose session is reset is refused, its key stays listed (check says 0), and it
 #    joins again on its new session;
@@ -114,6 +116,13 @@ for l in 1 2; do
 	out_has keys1 "^lun $l: reservation type 5 \(Write Exclusive - Registrants Only\) held by $K1"
 done
 expect 0 chk1 "$tool" check "${P[@]}" --all-luns --key 2
+# verify (issue 17): in force with both registered; a listed key of a "fenced" host
+# (--absent) means not in force.
+expect 0 ver1 "$tool" verify "${P[@]}" --all-luns --key 1
+out_has ver1 "^lun 1: in force \(generation [0-9]+, 2 keys\); reservation type 5"
+expect 4 ver2 "$tool" verify "${P[@]}" --all-luns --key 1 --absent 2
+out_has ver2 "^lun 2: NOT IN FORCE: $K2 of a fenced host is registered"
+expect 2 u15 "$tool" check "${P[@]}" --lun 1 --key 1 --absent 2
 
 # 3. writers: B's registered guest writes; a guest without a key cannot
 note "B's guest writes; an unregistered one cannot"
@@ -180,6 +189,9 @@ expect 3 chk2 "$tool" check "${P[@]}" --all-luns --key 2
 out_has chk2 "^lun 1: $K2 is NOT registered"
 out_has chk2 "^lun 2: $K2 is NOT registered"
 expect 0 chk3 "$tool" check "${P[@]}" --lun 1 --lun 2 --key 1
+expect 0 ver3 "$tool" verify "${P[@]}" --all-luns --key 1 --absent 2
+expect 3 ver4 "$tool" verify "${P[@]}" --all-luns --key 2
+out_has ver4 "^lun 1: in force, but $K2 is not registered"
 wait_for 5 "guest B refused" grep -q 'RESERVATION CONFLICT' "$T/guestB.log" ||
 	fail "guest B was not refused after the preempt"
 # Issue 12 item 12: a start of B's delivered before the partition and run after the
@@ -261,6 +273,8 @@ out_has unreg2 "^lun 1: removed $K2 .*; no reservation"
 expect 0 keys3 "$tool" keys "${P[@]}" --all-luns
 out_has keys3 "^lun 1: generation [0-9]+, 0 keys$"
 out_has keys3 "^lun 2: no reservation"
+expect 4 ver5 "$tool" verify "${P[@]}" --all-luns --key 2
+out_has ver5 "^lun 1: NOT IN FORCE: no reservation \(generation [0-9]+, 0 keys\)"
 
 # 7. the driver, as haxd runs it: keys are fence_scsi_key(nodeid). A second target
 # (another SAN, all of its LUNs) next to LUN 1 of the first.
