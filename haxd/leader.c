@@ -547,6 +547,11 @@ static bool decide(struct leader *l, const struct hax_domain *d)
 	}
 	if (d->state == DOM_FAILED)
 		return false; /* the operator re-enables it */
+	if (l->ops.start_ok && !l->ops.start_ok(l->ops.opaque, d, why, sizeof(why))) {
+		/* Safety over liveness: a restart while a fenced host could write again. */
+		set_domain(l, d, d->state == DOM_STOPPED ? DOM_STOPPED : DOM_RECOVERING, NULL, why);
+		return false;
+	}
 	if (d->state == DOM_RUNNING)
 		hax_log(LOG_WARNING, "leader: %s vanished from %s, restarting it", d->name, d->host);
 	return true;

@@ -395,6 +395,13 @@ static int check_only(void)
 	conf_errors_free(&errs);
 	if (r < 0)
 		return 2;
+	{
+		char warn[CONF_MAX_HOSTS][512];
+		int nw = conf_warnings(&hd.conf, warn, CONF_MAX_HOSTS);
+
+		for (i = 0; i < nw; i++)
+			printf("%s\n", warn[i]);
+	}
 	printf("configuration OK\n");
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "../agent/agent.h"
 #include "../fencing/fence.h"
 #include "../fencing/fence_scsi.h"
+#include "scsi_watch.h"
 #include "change.h"
 #include "cluster.h"
 #include "events.h"
@@ -307,6 +308,12 @@ static void ops_fence_cancel(void *opaque, void *handle)
 	free(ctx);
 }
 
+static bool ops_start_ok(void *opaque, const struct hax_domain *d, char *why, size_t len)
+{
+	(void)opaque;
+	return scsi_watch_start_ok(d->definition, why, len);
+}
+
 static struct leader_ops leader_ops = {
 	.fence = ops_fence,
 	.fence_cancel = ops_fence_cancel,
@@ -314,6 +321,7 @@ static struct leader_ops leader_ops = {
 	.propose = ops_propose,
 	.command = ops_command,
 	.validate = ops_validate,
+	.start_ok = ops_start_ok,
 	.now_real = ops_now_real,
 	.now_mono = ops_now_mono,
 };
@@ -390,6 +398,31 @@ static void scsi_follow_state(void)
 	if (nd.scsi && me && (me->state == HOST_FENCED || me->state == HOST_FENCING))
 		nd.scsi_registered = false;
 	scsi_maybe_register();
+}
+
+/* A check found our key gone (a target that failed over or restarted keeps nothing) or
+ * fencing not in force: register again, which also takes the reservation back, but only
+ * through scsi_maybe_register's rule (a member in good standing, never fenced or being
+ * fenced). A fenced host's key is never given back this way. */
+static void scsi_verdict(int storage, enum scsi_verdict v, void *opaque)
+{
+	(void)storage;
+	(void)opaque;
+	if (v == SCSI_UNREGISTERED || v == SCSI_LOST)
+		nd.scsi_registered = false;
+	scsi_maybe_register();
+}
+
+/* Run the checks that are due; the keys of hosts fenced or being fenced must be gone. */
+static void scsi_watch_due(void)
+{
+	uint64_t absent[STATE_MAX_HOSTS];
+	int n = 0;
+
+	for (size_t i = 0; i < nd.state->nhosts && n < STATE_MAX_HOSTS; i++)
+		if (nd.state->hosts[i].state == HOST_FENCED || nd.state->hosts[i].state == HOST_FENCING)
+			absent[n++] = fence_scsi_key(nd.state->hosts[i].nodeid);
+	scsi_watch_tick(absent, n);
 }
 
 /* ---- systemd ---- */
@@ -597,7 +630,19 @@ static json_t *status_reply(void)
 		.leader_changes = nd.leader_changes,
 	};
 
-	return status_json(nd.state, &rt);
+	json_t *st = status_json(nd.state, &rt);
+
+	char warn[CONF_MAX_HOSTS][512];
+	int nw = conf_warnings(nd.conf, warn, CONF_MAX_HOSTS);
+	json_t *warnings = json_array();
+
+	/* This host's own view of its storages: fencing in force or not (issue 17), and
+	 * the configuration's advice (a scsi-only host on a target without APTPL). */
+	json_object_set_new(st, "storage", scsi_watch_json());
+	for (int i = 0; i < nw; i++)
+		json_array_append_new(warnings, json_string(warn[i]));
+	json_object_set_new(st, "warnings", warnings);
+	return st;
 }
 
 static void forward_expired(void *data)
@@ -945,6 +990,7 @@ static void on_tick(void *data)
 		nd.sd_last_ping_ns = hax_now_mono_ns();
 	}
 	scsi_maybe_register();
+	scsi_watch_due();
 	if (nd.leader)
 		leader_tick(nd.leader);
 	hax_timer_add(nd.conf->cluster.tick_ms, on_tick, NULL, &nd.tick_timer);
@@ -980,6 +1026,15 @@ static int start_agent(char *err, size_t errlen)
 	}
 	hvh.pr_key = nd.scsi ? fence_scsi_key(nd.self.nodeid) : 0;
 	fence_scsi_set_local(nd.self.nodeid, nd.self.iqn);
+	if (nd.scsi)
+		scsi_watch_start(nd.conf, nd.self.nodeid, nd.self.iqn, scsi_verdict, NULL);
+	{
+		char warn[CONF_MAX_HOSTS][512];
+		int nw = conf_warnings(nd.conf, warn, CONF_MAX_HOSTS);
+
+		for (i = 0; i < nw; i++)
+			hax_log(LOG_WARNING, "%s", warn[i]);
+	}
 	nd.agent = agent_new(nd.driver, &hvh, AGENT_POLL_MS, &out, err, errlen);
 	return nd.agent ? 0 : -EIO;
 }
@@ -1041,6 +1096,7 @@ void node_stop(void)
 	watchdog_close(nd.wd);
 	if (nd.scsi_op)
 		fence_driver_for(CONF_FENCE_SCSI)->cancel(nd.scsi_op);
+	scsi_watch_stop();
 	if (!nd.standalone)
 		cluster_fini();
 	ipc_server_free(nd.ipc);
