@@ -592,8 +592,9 @@ static void host_left(struct leader *l, const struct lhost *h, const struct hax_
 	propose(l, c);
 }
 
-/* Rejoin rule: a fenced host that comes back destroys every domain it still runs before
- * it is online again (its domains may run elsewhere by now). True while purging. */
+/* Rejoin rule: a fenced host (or one whose fence was under way) that comes back destroys
+ * every domain it still runs before it is online again (its domains may run elsewhere by
+ * now, or be unable to write). True while purging. */
 static bool purge_fenced(struct leader *l, struct lhost *h)
 {
 	const json_t *doms = json_object_get(h->inv, "domains");
@@ -631,7 +632,10 @@ static void sync_hosts(struct leader *l)
 		}
 		if (!h->inv)
 			continue;
-		if (sh && sh->state == HOST_FENCED && purge_fenced(l, h))
+		/* Back while still "fencing": a fence level may have run (a SCSI preempt
+		 * leaves its domains unable to write), so the rejoin rule applies too. */
+		if (sh && (sh->state == HOST_FENCED || sh->state == HOST_FENCING) &&
+		    purge_fenced(l, h))
 			continue;
 		if (sh && sh->state == HOST_ONLINE && sh->mem_total_mib == (uint64_t)mem &&
 		    sh->vcpus_total == (uint32_t)cpu && sh->nodeid == h->nodeid)
