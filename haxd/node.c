@@ -374,6 +374,9 @@ static void scsi_registered(void *opaque, int result, const char *msg)
 	nd.scsi_registered = result == 0;
 	hax_log(result == 0 ? LOG_NOTICE : LOG_ERR, "%s%s", msg,
 		result == 0 ? "" : " (retrying at the next tick)");
+	/* Confirm at once that fencing is back, rather than an interval later. */
+	if (result == 0)
+		scsi_watch_kick();
 }
 
 /* Register our key unless the replicated state says we are fenced: a fenced host first

@@ -19,8 +19,8 @@
 #include "util.h"
 
 #define TOOL_NAME "hax-fence-scsi"
-#define CMD_TIMEOUT_MS 2000
-#define CHILD_TIMEOUT_MS 15000
+#define CMD_TIMEOUT_MS 5000
+#define CHILD_TIMEOUT_MS 30000
 #define EXIT_FENCED 3
 #define EXIT_NOT_IN_FORCE 4
 #define ARGV_MAX (24 + 2 * CONF_MAX_LUNS + 2 * WATCH_MAX_ABSENT)
