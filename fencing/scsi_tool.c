@@ -678,6 +678,8 @@ static int lun_verify(struct sess *s, uint32_t lun)
 		       "%" PRIu32 "); %s\n",
 		       lun, s->o->key, k->gen, rdesc);
 		rc = EXIT_FENCED;
+	} else if (!key_count(k, s->o->key)) {
+		printf("lun %u: 0x%016" PRIx64 " is not registered either\n", lun, s->o->key);
 	} else if (rc == EXIT_OK) {
 		printf("lun %u: in force (generation %" PRIu32 ", %d keys); %s\n", lun, k->gen,
 		       k->n, rdesc);

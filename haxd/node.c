@@ -407,23 +407,45 @@ static void scsi_follow_state(void)
  * fencing not in force: register again, which also takes the reservation back, but only
  * through scsi_maybe_register's rule (a member in good standing, never fenced or being
  * fenced). A fenced host's key is never given back this way. */
-static void scsi_verdict(int storage, enum scsi_verdict v, void *opaque)
+static void scsi_verdict(int storage, enum scsi_verdict v, bool need_register, void *opaque)
 {
 	(void)storage;
+	(void)v;
 	(void)opaque;
-	if (v == SCSI_UNREGISTERED || v == SCSI_LOST)
+	if (need_register)
 		nd.scsi_registered = false;
 	scsi_maybe_register();
 }
 
-/* Run the checks that are due; the keys of hosts fenced or being fenced must be gone. */
+/* Was host's last confirmed fence done by a level with a scsi device? Then its key must
+ * stay off the LUNs. (A host fenced by power keeps its key listed, harmlessly: it is off.) */
+static bool fenced_by_scsi(const char *host)
+{
+	for (size_t i = nd.state->nfence; i-- > 0;) {
+		const struct hax_fence_record *r = &nd.state->fence[i];
+		char method[HAX_NAME_MAX], *save = NULL;
+
+		if (strcmp(r->host, host) != 0 || !r->ok)
+			continue;
+		hax_strlcpy(method, r->method, sizeof(method));
+		for (char *dev = strtok_r(method, "+", &save); dev; dev = strtok_r(NULL, "+", &save))
+			for (int k = 0; k < nd.conf->nfences; k++)
+				if (nd.conf->fences[k].driver == CONF_FENCE_SCSI &&
+				    strcmp(nd.conf->fences[k].name, dev) == 0)
+					return true;
+		return false;
+	}
+	return false;
+}
+
+/* Run the checks that are due; the keys of hosts fenced by scsi must be gone. */
 static void scsi_watch_due(void)
 {
 	uint64_t absent[STATE_MAX_HOSTS];
 	int n = 0;
 
 	for (size_t i = 0; i < nd.state->nhosts && n < STATE_MAX_HOSTS; i++)
-		if (nd.state->hosts[i].state == HOST_FENCED || nd.state->hosts[i].state == HOST_FENCING)
+		if (nd.state->hosts[i].state == HOST_FENCED && fenced_by_scsi(nd.state->hosts[i].name))
 			absent[n++] = fence_scsi_key(nd.state->hosts[i].nodeid);
 	scsi_watch_tick(absent, n);
 }

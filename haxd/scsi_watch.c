@@ -194,7 +194,10 @@ static void on_child(void *opaque, int result, int exit_status, const char *outp
 		v = SCSI_UNKNOWN;
 	set_verdict(w, v, detail);
 	if (sw.fn)
-		sw.fn(w->idx, v, sw.opaque);
+		sw.fn(w->idx, v,
+		      result == 0 && (strstr(output, " is not registered") ||
+				      strstr(output, "NOT IN FORCE: no reservation")),
+		      sw.opaque);
 }
 
 static void build_argv(struct watched *w, const uint64_t *absent, int nabsent)

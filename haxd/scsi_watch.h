@@ -30,8 +30,12 @@ enum scsi_verdict {
 	SCSI_LOST,          /* no usable reservation, or a fenced host's key is listed */
 };
 
-/* Called from the loop after each finished check of storage i (index into conf). */
-typedef void (*scsi_watch_fn)(int storage, enum scsi_verdict v, void *opaque);
+/* Called from the loop after each finished check of storage i (index into conf).
+ * need_register: our own key is missing or no reservation is held, so a registration
+ * of ours (which reserves when nobody does) would help; not when fencing is lost only
+ * because a fenced host's key is listed. */
+typedef void (*scsi_watch_fn)(int storage, enum scsi_verdict v, bool need_register,
+			      void *opaque);
 
 /* Watch every storage some scsi fence device names, as this host (key from nodeid, IQN).
  * conf must outlive the watch (a reload calls scsi_watch_stop then start again). */
@@ -39,7 +43,7 @@ void scsi_watch_start(const struct hax_conf *conf, uint32_t nodeid, const char *
 		      scsi_watch_fn fn, void *opaque);
 void scsi_watch_stop(void);
 
-/* Start the checks that are due. absent: keys of hosts fenced or being fenced, which
+/* Start the checks that are due. absent: keys of hosts fenced by a scsi level, which
  * must not be listed for fencing to count as in force. */
 void scsi_watch_tick(const uint64_t *absent, int nabsent);
 

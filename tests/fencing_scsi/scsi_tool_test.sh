@@ -275,6 +275,7 @@ out_has keys3 "^lun 1: generation [0-9]+, 0 keys$"
 out_has keys3 "^lun 2: no reservation"
 expect 4 ver5 "$tool" verify "${P[@]}" --all-luns --key 2
 out_has ver5 "^lun 1: NOT IN FORCE: no reservation \(generation [0-9]+, 0 keys\)"
+out_has ver5 "^lun 1: $K2 is not registered either"
 
 # 7. the driver, as haxd runs it: keys are fence_scsi_key(nodeid). A second target
 # (another SAN, all of its LUNs) next to LUN 1 of the first.
