@@ -488,36 +488,118 @@ int bdev_write(struct bdev *b, uint64_t lba, const void *buf)
 	return iscsi_io(b, true, lba, 1, (void *)buf);
 }
 
-int bdev_pr_register(struct bdev *b, uint64_t key)
+/* One PERSISTENT RESERVE command on this session, again after a UNIT ATTENTION. On
+ * success *task is the completed task (the caller frees it). */
+static int pr_cmd(struct bdev *b, bool out, int sa, uint64_t key, uint64_t sa_key,
+		  struct scsi_task **task)
 {
-	struct scsi_persistent_reserve_out_basic p = {.service_action_reservation_key = key};
+	struct scsi_persistent_reserve_out_basic p = {.reservation_key = key,
+						      .service_action_reservation_key = sa_key};
 	int r = -EAGAIN;
 
-	if (b->fd >= 0) {
-		set_err(b, "persistent reservations need an iSCSI disk");
-		return -EOPNOTSUPP;
-	}
 	for (int i = 0; i < 2 && r == -EAGAIN; i++) {
 		struct io_state st = {0};
+		struct scsi_task *t;
 
 		if (!b->ctx && (r = session_connect(b)) < 0)
 			return r;
-		if (!iscsi_persistent_reserve_out_task(
-			b->ctx, b->lun, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY,
-			SCSI_PERSISTENT_RESERVE_SCOPE_LU,
-			SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY, &p, io_cb,
-			&st)) {
-			set_err(b, "PERSISTENT RESERVE OUT: %s", iscsi_get_error(b->ctx));
+		t = out ? iscsi_persistent_reserve_out_task(
+			      b->ctx, b->lun, sa, SCSI_PERSISTENT_RESERVE_SCOPE_LU,
+			      SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY, &p, io_cb,
+			      &st)
+			: iscsi_persistent_reserve_in_task(b->ctx, b->lun, sa, 8 + 8 * BDEV_PR_MAX_KEYS,
+							   io_cb, &st);
+		if (!t) {
+			set_err(b, "PERSISTENT RESERVE %s: %s", out ? "OUT" : "IN",
+				iscsi_get_error(b->ctx));
 			session_drop(b);
 			return -ENOTCONN;
 		}
 		r = io_wait(b, &st, BDEV_TIMEOUT_MS);
 		if (r == 0)
-			r = task_result(b, "REGISTER", 0, &st);
+			r = task_result(b, out ? "PERSISTENT RESERVE OUT" : "READ KEYS", 0, &st);
+		if (r == 0) {
+			*task = st.task;
+			return 0;
+		}
 		if (st.task)
 			scsi_free_scsi_task(st.task);
 	}
 	return r;
+}
+
+/* READ KEYS: the PR generation and how many registrations carry key. */
+static int pr_key_count(struct bdev *b, uint64_t key, uint32_t *gen, int *count)
+{
+	struct scsi_persistent_reserve_in_read_keys *rk;
+	struct scsi_task *t;
+	int r = pr_cmd(b, false, SCSI_PERSISTENT_RESERVE_READ_KEYS, 0, 0, &t);
+
+	if (r < 0)
+		return r;
+	rk = scsi_datain_getfullsize(t) <= t->datain.size ? scsi_datain_unmarshall(t) : NULL;
+	if (!rk || rk->num_keys < 0 || rk->num_keys > BDEV_PR_MAX_KEYS) {
+		set_err(b, "READ KEYS: answer too long or malformed");
+		scsi_free_scsi_task(t);
+		return -EIO;
+	}
+	*gen = rk->prgeneration;
+	*count = 0;
+	for (int i = 0; i < rk->num_keys; i++)
+		*count += rk->keys[i] == key;
+	scsi_free_scsi_task(t);
+	return 0;
+}
+
+/*
+ * The guard of LAB-NOTES: register this session only while the host's key is listed
+ * (haxd registered it as a member in good standing, and nobody preempted it since), and
+ * check that nothing else changed the registrations around our REGISTER. A PREEMPT that
+ * slipped in between would move the generation by two: our registration is then taken
+ * back before anything is written with it.
+ */
+int bdev_pr_join(struct bdev *b, uint64_t key)
+{
+	uint32_t gen0 = 0, gen1 = 0;
+	int n = 0, r;
+	struct scsi_task *t;
+
+	if (b->fd >= 0) {
+		set_err(b, "persistent reservations need an iSCSI disk");
+		return -EOPNOTSUPP;
+	}
+	r = pr_key_count(b, key, &gen0, &n);
+	if (r < 0)
+		return r;
+	if (n == 0) {
+		set_err(b, "key 0x%016llx is not registered on the LUN (generation %u): the host "
+			   "is fenced or not yet registered; not joining",
+			(unsigned long long)key, gen0);
+		return -EPERM;
+	}
+	r = pr_cmd(b, true, SCSI_PERSISTENT_RESERVE_REGISTER_AND_IGNORE_EXISTING_KEY, 0, key, &t);
+	if (r < 0)
+		return r;
+	scsi_free_scsi_task(t);
+	r = pr_key_count(b, key, &gen1, &n);
+	if (r == 0 && (gen1 - gen0 != 1 || n == 0)) {
+		/* Undo: REGISTER with our key and service action key 0 removes only this
+		 * session's registration. If it fails the session is dropped, and tgt keeps
+		 * the registration of a gone session unusable (LAB-NOTES). */
+		if (pr_cmd(b, true, SCSI_PERSISTENT_RESERVE_REGISTER, key, 0, &t) == 0)
+			scsi_free_scsi_task(t);
+		else
+			session_drop(b);
+		set_err(b, "PR generation moved by %u around our REGISTER (%u -> %u) or the key "
+			   "went: registrations changed meanwhile, registration taken back",
+			gen1 - gen0, gen0, gen1);
+		return -EAGAIN;
+	}
+	if (r < 0) {
+		session_drop(b); /* unknown outcome: never write on this session */
+		return r;
+	}
+	return 0;
 }
 
 const char *bdev_last_error(const struct bdev *b)

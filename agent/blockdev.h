@@ -36,11 +36,15 @@ uint64_t bdev_nblocks(const struct bdev *b);
 int bdev_read(struct bdev *b, uint64_t lba, uint64_t n, void *buf);
 int bdev_write(struct bdev *b, uint64_t lba, const void *buf);
 
-/* Register key for this session (PERSISTENT RESERVE OUT, REGISTER AND IGNORE EXISTING
- * KEY), so it may write under a Write Exclusive - Registrants Only reservation. Call it
- * once, at start: a session that is lost later comes back unregistered on purpose (a
- * fenced writer must not unfence itself). -EOPNOTSUPP for files; else as bdev_read. */
-int bdev_pr_register(struct bdev *b, uint64_t key);
+/* Join the reservation with key on this session (PERSISTENT RESERVE OUT, REGISTER AND
+ * IGNORE EXISTING KEY), so it may write under a Write Exclusive - Registrants Only
+ * reservation, but only while key is already listed on the LUN (haxd registered it as a
+ * member in good standing; a fence removed it) and only if the PR generation moved by
+ * exactly one around the REGISTER (else it is taken back). A fenced host never unfences
+ * itself this way. 0; -EPERM key not listed; -EAGAIN registrations changed meanwhile
+ * (try later); -EOPNOTSUPP for files; else as bdev_read. */
+#define BDEV_PR_MAX_KEYS 1024
+int bdev_pr_join(struct bdev *b, uint64_t key);
 
 /* One line describing the last failure of b ("" when none). */
 const char *bdev_last_error(const struct bdev *b);

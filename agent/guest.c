@@ -47,6 +47,8 @@
 /* While I/O keeps failing, remind the log this often rather than every interval. */
 #define FAIL_REPORT_NS (10ull * 1000000000ull)
 #define SCAN_CHUNK_BLOCKS 2048
+/* After a RESERVATION CONFLICT, the reservation is joined again at most this often. */
+#define JOIN_RETRY_NS (500ull * 1000000ull)
 
 struct guest {
 	const char *domain, *disk, *initiator;
@@ -70,6 +72,9 @@ struct guest {
 	uint8_t prev[JOURNAL_BLOCK];
 	bool pending; /* cur = record seq, whose write may have landed */
 	uint8_t cur[JOURNAL_BLOCK];
+
+	int join_err;         /* the last bdev_pr_join result */
+	uint64_t join_last_ns;
 
 	uint64_t failures; /* consecutive failed ticks */
 	int last_err;
@@ -108,7 +113,8 @@ static void usage(FILE *f)
 	      "is " BDEV_DEFAULT_INITIATOR ";\n"
 	      "                 [--control DIR] [--incoming ADDR] [--state-size BYTES]\n"
 	      "                 [--migrate-speed BYTES-PER-S]\n"
-	      "  --pr-key registers KEY for the guest's session once, at start (iSCSI only)\n"
+	      "  --pr-key joins the reservation with KEY on the guest's session while KEY is\n"
+	      "           registered on the LUN (at start and after a conflict; iSCSI only)\n"
 	      "  --control DIR: migration control files; SIGUSR1 sends the guest to the target\n"
 	      "  named in DIR/migrate-to; --incoming ADDR: wait for such a migration on ADDR\n"
 	      "  and run only once it is committed; --state-size: the state migrated (8 MiB)\n"
@@ -445,6 +451,8 @@ static bool migrate_out(struct guest *g)
 	return false;
 }
 
+static int try_join(struct guest *g);
+
 static int run(struct guest *g, const sigset_t *sigs)
 {
 	uint64_t next = hax_now_mono_ns();
@@ -466,6 +474,11 @@ static int run(struct guest *g, const sigset_t *sigs)
 			return EXIT_CONFLICT;
 		if (r < 0)
 			note_failure(g, r, op);
+		/* A new session (target restarted, failed over, or reset us) is not
+		 * registered: join again, but only through the guard, and not in a loop. */
+		if (r == -EACCES && g->has_pr_key &&
+		    hax_now_mono_ns() - g->join_last_ns >= JOIN_RETRY_NS)
+			try_join(g);
 		else
 			note_success(g);
 		/* Keep the cadence, but after a long stall start afresh instead of bursting. */
@@ -492,6 +505,25 @@ static int open_log(const char *path)
 	return 0;
 }
 
+/* Join the reservation with the host's key (bdev_pr_join: only while haxd keeps that
+ * key registered). Not joined is not fatal: a guest whose host is not (yet) registered
+ * runs like a VM whose writes fail, and tries again on the next conflict. */
+static int try_join(struct guest *g)
+{
+	int r;
+
+	g->join_last_ns = hax_now_mono_ns();
+	r = bdev_pr_join(g->bd, g->pr_key);
+	if (r == 0)
+		glog(g, "hax-guest %s: joined the reservation with key 0x%" PRIx64 " on %s",
+		     g->domain, g->pr_key, g->disk);
+	else if (r != g->join_err)
+		glog(g, "hax-guest %s: cannot join with key 0x%" PRIx64 " on %s: %s", g->domain,
+		     g->pr_key, g->disk, bdev_last_error(g->bd));
+	g->join_err = r;
+	return r;
+}
+
 static int open_disk(struct guest *g)
 {
 	char err[300];
@@ -508,11 +540,8 @@ static int open_disk(struct guest *g)
 		     g->domain, g->disk);
 		g->has_pr_key = false;
 	}
-	if (g->has_pr_key && bdev_pr_register(g->bd, g->pr_key) < 0) {
-		glog(g, "hax-guest %s: cannot register key 0x%" PRIx64 " on %s: %s", g->domain,
-		     g->pr_key, g->disk, bdev_last_error(g->bd));
+	if (g->has_pr_key && try_join(g) < 0 && g->join_err != -EPERM && g->join_err != -EAGAIN)
 		return -1;
-	}
 	g->nblocks = bdev_nblocks(g->bd);
 	if (g->nblocks < 2) {
 		glog(g, "hax-guest %s: %s is too small for a journal", g->domain, g->disk);

@@ -216,6 +216,13 @@ static const struct conf_row rows[] = {
 	{ { "storage", "luns", CONF_T_LIST, NULL, 0, 16383, NULL, OPT, FIXED,
 	    "LUNs to reserve, space-separated; empty or unset = every LUN of the target" },
 	  ST(nluns), set_luns },
+	{ { "storage", "check_interval", CONF_T_DURATION, NULL, 0, MS_HOUR, "2s", OPT, FIXED,
+	    "how often every haxd checks that SCSI fencing is in force on the LUNs; 0 = never" },
+	  ST(check_interval_ms), NULL },
+	{ { "storage", "persistent_reservations", CONF_T_BOOL, NULL, 0, 0, "no", OPT, FIXED,
+	    "the target keeps registrations and the reservation across a restart or failover "
+	    "(APTPL); tgt does not" },
+	  ST(persistent), NULL },
 };
 /* clang-format on */
 
@@ -1430,5 +1437,52 @@ int conf_restart_needed(const struct hax_conf *live, const struct hax_conf *fres
 	DIFF_SECTIONS("host", hosts, nhosts, host_equal);
 	DIFF_SECTIONS("fence", fences, nfences, fence_equal);
 	DIFF_SECTIONS("storage", storage, nstorage, storage_equal);
+	return n;
+}
+
+/* The storage of a scsi-only level that cannot persist reservations, or -1. Any other
+ * device in the level (power, redfish, watchdog...) makes a fenced host stop for good. */
+static int scsi_only_volatile(const struct hax_conf *c, const struct conf_fence_level *lv)
+{
+	int vol = -1;
+
+	for (int k = 0; k < lv->ndev; k++) {
+		const struct conf_fence *f = &c->fences[lv->dev[k]];
+
+		if (f->driver != CONF_FENCE_SCSI)
+			return -1;
+		for (int j = 0; j < f->nstorage; j++)
+			if (vol < 0 && !c->storage[f->storage[j]].persistent)
+				vol = f->storage[j];
+	}
+	return vol;
+}
+
+int conf_warnings(const struct hax_conf *c, char (*out)[512], int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->nhosts && n < max; i++) {
+		const struct conf_host *h = &c->hosts[i];
+		int vol = -1, l;
+
+		for (l = 0; l < h->nlevels; l++) {
+			int v = scsi_only_volatile(c, &h->levels[l]);
+
+			if (v < 0)
+				break;
+			if (vol < 0)
+				vol = v;
+		}
+		if (h->nlevels == 0 || l < h->nlevels || vol < 0)
+			continue;
+		snprintf(out[n++], 512,
+			 "%.200s:%d: warning: host %s is fenced only by SCSI reservations on storage "
+			 "%s, which does not keep them across a failover (persistent_reservations "
+			 "= no): after one, a fenced host that still runs can write again until its "
+			 "no-quorum policy stops its domains; add a power level beside it (fence = "
+			 "scsi+power)",
+			 c->path, h->line, h->name, c->storage[vol].name);
+	}
 	return n;
 }

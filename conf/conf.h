@@ -96,6 +96,8 @@ struct conf_storage {
 	char target[CONF_STR_MAX];      /* required, target IQN */
 	int nluns;                      /* 0 = every LUN of the target */
 	uint32_t luns[CONF_MAX_LUNS];
+	uint64_t check_interval_ms;     /* is SCSI fencing in force? 0 = not checked */
+	bool persistent;                /* the target keeps reservations across a failover */
 };
 
 struct hax_conf {
@@ -161,6 +163,12 @@ int conf_restart_needed(const struct hax_conf *live, const struct hax_conf *fres
 			char (*out)[CONF_LABEL_MAX], int max);
 
 /* Host by name or nodeid; NULL if absent. */
+/* Advice that is not an error: a host whose every fence level holds only scsi devices
+ * with a storage that does not keep reservations across a failover (issue 17). Writes up
+ * to max lines "file:line: warning: ..." into out[i] (each len bytes); returns the
+ * number written. */
+int conf_warnings(const struct hax_conf *c, char (*out)[512], int max);
+
 const struct conf_host *conf_host_by_name(const struct hax_conf *c, const char *name);
 const struct conf_host *conf_host_by_nodeid(const struct hax_conf *c, uint32_t nodeid);
 

@@ -8,6 +8,10 @@
  *   keys        show the keys and the reservation
  *   check       is a key still registered? (a session reset leaves it listed, a fence not)
  *   unregister  remove every registration of a key (tests, decommissioning)
+ *   verify      is fencing in force? a type 5/7 reservation held on every LUN, no key of
+ *               a fenced host listed (--absent), and is our own key listed? haxd runs
+ *               it at an interval: a target that failed over or restarted comes back
+ *               with no reservation state at all (tgt has no APTPL)
  *
  * It is a short-lived child of haxd, so it may block, but never without a deadline: every
  * command runs on libiscsi's task API under our own poll() with --timeout, because the
@@ -54,6 +58,8 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_FENCED 3
+#define EXIT_NOT_IN_FORCE 4
+#define MAX_ABSENT 64
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define MAX_TIMEOUT_MS 600000
@@ -66,9 +72,10 @@
 #define PR_TYPE_WE_RO SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_REGISTRANTS_ONLY
 #define PR_TYPE_WE_AR SCSI_PERSISTENT_RESERVE_TYPE_WRITE_EXCLUSIVE_ALL_REGISTRANTS
 
-enum cmd { CMD_REGISTER, CMD_PREEMPT, CMD_KEYS, CMD_CHECK, CMD_UNREGISTER };
+enum cmd { CMD_REGISTER, CMD_PREEMPT, CMD_KEYS, CMD_CHECK, CMD_UNREGISTER, CMD_VERIFY };
 
-static const char *const cmd_names[] = {"register", "preempt", "keys", "check", "unregister"};
+static const char *const cmd_names[] = {"register", "preempt",	  "keys",
+					"check",    "unregister", "verify"};
 
 struct opts {
 	enum cmd cmd;
@@ -78,6 +85,8 @@ struct opts {
 	bool all_luns;
 	uint64_t key, victim;
 	bool has_key, has_victim, force;
+	uint64_t absent[MAX_ABSENT]; /* verify: keys of fenced hosts */
+	int nabsent;
 	uint64_t timeout_ms;
 };
 
@@ -632,6 +641,53 @@ static int lun_check(struct sess *s, uint32_t lun)
 	return n ? EXIT_OK : EXIT_FENCED;
 }
 
+/*
+ * Is fencing in force on the LUN? Only a reservation that shuts out unregistered writers
+ * (type 5 or 7) counts, and no key of a fenced host may be listed. The generation is
+ * printed so that haxd can see it go backwards (a restarted target starts from zero).
+ */
+static int lun_verify(struct sess *s, uint32_t lun)
+{
+	struct pr_keys *k = hax_xcalloc(1, sizeof(*k));
+	struct pr_resv res;
+	char rdesc[160];
+	int r = pr_read_keys(s, lun, k), rc = EXIT_OK;
+
+	if (r == 0)
+		r = pr_read_resv(s, lun, &res);
+	if (r < 0) {
+		free(k);
+		return EXIT_FAIL;
+	}
+	resv_describe(&res, rdesc, sizeof(rdesc));
+	if (!res.held || (res.type != PR_TYPE_WE_RO && res.type != PR_TYPE_WE_AR)) {
+		printf("lun %u: NOT IN FORCE: %s (generation %" PRIu32 ", %d keys): any "
+		       "initiator may write\n",
+		       lun, rdesc, k->gen, k->n);
+		rc = EXIT_NOT_IN_FORCE;
+	}
+	for (int i = 0; i < s->o->nabsent; i++)
+		if (key_count(k, s->o->absent[i])) {
+			printf("lun %u: NOT IN FORCE: 0x%016" PRIx64 " of a fenced host is "
+			       "registered\n",
+			       lun, s->o->absent[i]);
+			rc = EXIT_NOT_IN_FORCE;
+		}
+	if (rc == EXIT_OK && !key_count(k, s->o->key)) {
+		printf("lun %u: in force, but 0x%016" PRIx64 " is not registered (generation "
+		       "%" PRIu32 "); %s\n",
+		       lun, s->o->key, k->gen, rdesc);
+		rc = EXIT_FENCED;
+	} else if (!key_count(k, s->o->key)) {
+		printf("lun %u: 0x%016" PRIx64 " is not registered either\n", lun, s->o->key);
+	} else if (rc == EXIT_OK) {
+		printf("lun %u: in force (generation %" PRIu32 ", %d keys); %s\n", lun, k->gen,
+		       k->n, rdesc);
+	}
+	free(k);
+	return rc;
+}
+
 /* Removing a key that holds the reservation releases the reservation (SPC) and opens
  * the LUN to every initiator, fenced ones included, while others still rely on it. */
 static int unregister_guard(struct sess *s, const struct pr_keys *k, const struct pr_resv *res)
@@ -763,9 +819,12 @@ static void usage(FILE *f)
 	      "  keys                         print the keys and the reservation\n"
 	      "  check --key K                is K still registered on every LUN?\n"
 	      "  unregister --key K [--force] remove every registration of K\n"
+	      "  verify --key K [--absent V]  is fencing in force (a type 5/7 reservation, no\n"
+	      "                               key V listed)? and is K registered?\n"
 	      "  --initiator is required for register, preempt and unregister; keys are\n"
 	      "  0x-prefixed hex or decimal, not 0; --timeout bounds each SCSI command\n"
-	      "exit: 0 ok, 1 failure, 2 usage, 3 (check) K is not registered: fenced\n",
+	      "exit: 0 ok, 1 failure, 2 usage, 3 (check, verify) K is not registered,\n"
+	      "      4 (verify) fencing is not in force\n",
 	      f);
 }
 
@@ -833,6 +892,10 @@ static int parse_opt(struct opts *o, int c, const char *arg)
 	case 'f':
 		o->force = true;
 		return 0;
+	case 'A':
+		if (o->nabsent >= MAX_ABSENT)
+			return -EINVAL;
+		return parse_key(arg, &o->absent[o->nabsent++]);
 	default:
 		return -EINVAL;
 	}
@@ -869,6 +932,8 @@ static const char *check_opts(struct opts *o)
 		return "--victim must differ from --key";
 	if (o->force && o->cmd != CMD_UNREGISTER)
 		return "--force is for unregister only";
+	if (o->nabsent && o->cmd != CMD_VERIFY)
+		return "--absent is for verify only";
 	return NULL;
 }
 
@@ -885,6 +950,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	    {"victim", required_argument, NULL, 'v'},
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"absent", required_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -930,6 +996,8 @@ static int run_lun(struct sess *s, uint32_t lun)
 		return lun_keys(s, lun);
 	case CMD_CHECK:
 		return lun_check(s, lun);
+	case CMD_VERIFY:
+		return lun_verify(s, lun);
 	case CMD_UNREGISTER:
 	default:
 		return lun_unregister(s, lun);
@@ -937,7 +1005,8 @@ static int run_lun(struct sess *s, uint32_t lun)
 }
 
 /* Every LUN is tried even after one fails: a partial fence still takes the victim off
- * the LUNs it reached. A definite "not registered" (3) outranks a failure (1). */
+ * the LUNs it reached. A definite "not in force" (4) outranks "not registered" (3),
+ * which outranks a failure (1). */
 static int run_all(struct sess *s, char *first_err, size_t len)
 {
 	int rc = EXIT_OK, nfail = 0;
@@ -950,7 +1019,8 @@ static int run_all(struct sess *s, char *first_err, size_t len)
 			if (nfail++ == 0)
 				snprintf(first_err, len, "lun %u: %s", s->o->luns[i], s->err);
 		}
-		if (r == EXIT_FENCED || (r == EXIT_FAIL && rc == EXIT_OK))
+		if (r == EXIT_NOT_IN_FORCE || (r == EXIT_FENCED && rc != EXIT_NOT_IN_FORCE) ||
+		    (r == EXIT_FAIL && rc == EXIT_OK))
 			rc = r;
 	}
 	if (nfail > 1)

@@ -27,6 +27,7 @@ static const char *const metric_names[CHECK_M_COUNT] = {
     [CHECK_M_HOSTS_FENCED] = "hosts_fenced",
     [CHECK_M_HOSTS_MAINTENANCE] = "hosts_maintenance",
     [CHECK_M_LEADER_CHANGES] = "leader_changes",
+    [CHECK_M_STORAGE_UNFENCED] = "storage_unfenced",
 };
 
 const char *check_code_name(enum check_code c)
@@ -128,7 +129,7 @@ int check_threshold_arg(struct check_thresholds *t, bool critical, const char *a
 			 "%s %s: unknown metric \"%.*s\" (one of the perfdata labels: "
 			 "hosts_online, hosts_total, quorate, domains_running, domains_recovering, "
 			 "domains_failed, tolerates_host_failures, fence_failures, hosts_lost, "
-			 "hosts_fenced, hosts_maintenance, leader_changes)",
+			 "hosts_fenced, hosts_maintenance, leader_changes, storage_unfenced)",
 			 opt, arg, (int)(eq - arg), arg);
 		return -EINVAL;
 	}
@@ -151,6 +152,7 @@ int check_threshold_arg(struct check_thresholds *t, bool critical, const char *a
 
 struct metrics {
 	long v[CHECK_M_COUNT];
+	const json_t *storage; /* the status's "storage" array (the answering host's view) */
 };
 
 static const char *str_of(const json_t *o, const char *key)
@@ -184,6 +186,14 @@ static bool host_fenced(const json_t *h)
 static bool host_maint(const json_t *h)
 {
 	return json_is_true(json_object_get(h, "maintenance"));
+}
+
+/* SCSI fencing not known to be in force ("unregistered" is in force: only our key went). */
+static bool storage_unfenced(const json_t *st)
+{
+	const char *v = json_string_value(json_object_get(st, "fencing"));
+
+	return !v || (strcmp(v, "in force") != 0 && strcmp(v, "unregistered") != 0);
 }
 
 static bool dom_running(const json_t *d)
@@ -366,6 +376,10 @@ static void put_metric(FILE *f, enum check_metric m, const struct metrics *mv, c
 		fprintf(f, "leader changed %ld time%s (now %s)", v, plural(v),
 			*str_of(cl, "leader") ? str_of(cl, "leader") : "none");
 		break;
+	case CHECK_M_STORAGE_UNFENCED:
+		fprintf(f, "SCSI fencing not in force on %ld storage%s", v, plural(v));
+		put_names(f, mv->storage, storage_unfenced, false);
+		break;
 	case CHECK_M_COUNT:
 		break;
 	}
@@ -492,6 +506,7 @@ static void effective(const struct check_thresholds *user, const struct metrics 
 	memset(t, 0, sizeof(*t));
 	check_range_parse("1:", &t->crit[CHECK_M_QUORATE]);
 	check_range_parse("0", &t->crit[CHECK_M_FENCE_FAILURES]);
+	check_range_parse("0", &t->crit[CHECK_M_STORAGE_UNFENCED]);
 	check_range_parse("0", &t->crit[CHECK_M_DOMAINS_FAILED]);
 	check_range_parse("0", &t->warn[CHECK_M_DOMAINS_RECOVERING]);
 	check_range_parse("0", &t->warn[CHECK_M_HOSTS_LOST]);
@@ -555,6 +570,8 @@ enum check_code check_cluster(const json_t *status, const struct check_threshold
 	if (status_parts(status, &cl, &hosts, &doms, err, sizeof(err)) < 0)
 		return unknown(err, out);
 	metrics_of(cl, hosts, doms, &m);
+	m.storage = json_object_get(status, "storage");
+	m.v[CHECK_M_STORAGE_UNFENCED] = count(m.storage, storage_unfenced);
 	effective(user, &m, &t);
 	for (i = 0; i < CHECK_M_COUNT; i++) {
 		codes[i] = check_range_alert(&t.crit[i], (double)m.v[i])   ? CHECK_CRITICAL

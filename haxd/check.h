@@ -40,6 +40,7 @@ enum check_metric {
 	CHECK_M_HOSTS_FENCED,
 	CHECK_M_HOSTS_MAINTENANCE,
 	CHECK_M_LEADER_CHANGES, /* a counter: perfdata unit "c" */
+	CHECK_M_STORAGE_UNFENCED, /* storages where SCSI fencing is not known in force */
 	CHECK_M_COUNT
 };
 

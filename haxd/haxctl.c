@@ -164,6 +164,28 @@ static int want_json(int argc, char **argv, bool *json)
 	return 0;
 }
 
+/* SCSI fencing per storage as the answering host sees it, and the configuration's
+ * warnings (issue 17); nothing when there is neither. */
+static void print_storage(const json_t *reply)
+{
+	const json_t *st = json_object_get(reply, "storage"), *w = json_object_get(reply, "warnings");
+	size_t i;
+
+	for (i = 0; i < json_array_size(st); i++) {
+		const json_t *e = json_array_get(st, i);
+		bool ok = strcmp(jstr(e, "fencing"), "in force") == 0 ||
+			  strcmp(jstr(e, "fencing"), "unregistered") == 0;
+
+		printf("Storage %s: SCSI fencing %s%s%s\n", jstr(e, "name"),
+		       ok ? jstr(e, "fencing") : "NOT IN FORCE", ok ? "" : ": ",
+		       ok ? "" : jstr(e, "detail"));
+	}
+	for (i = 0; i < json_array_size(w); i++)
+		printf("Warning: %s\n", json_string_value(json_array_get(w, i)));
+	if (json_array_size(st) || json_array_size(w))
+		printf("\n");
+}
+
 static int cmd_status(int argc, char **argv, bool domains_only)
 {
 	json_t *reply, *cl;
@@ -191,6 +213,7 @@ static int cmd_status(int argc, char **argv, bool domains_only)
 		       jint(cl, "tolerates_host_failures"),
 		       jint(cl, "fence_failures") ? "; FENCING FAILED for some host (see Last fence)"
 						  : "");
+		print_storage(reply);
 		print_hosts(json_object_get(reply, "hosts"));
 		printf("\n");
 		print_domains(json_object_get(reply, "domains"));

@@ -657,6 +657,11 @@ static bool decide(struct leader *l, const struct hax_domain *d)
 	}
 	if (d->state == DOM_FAILED)
 		return false; /* the operator re-enables it */
+	if (l->ops.start_ok && !l->ops.start_ok(l->ops.opaque, d, why, sizeof(why))) {
+		/* Safety over liveness: a restart while a fenced host could write again. */
+		set_domain(l, d, d->state == DOM_STOPPED ? DOM_STOPPED : DOM_RECOVERING, NULL, why);
+		return false;
+	}
 	if (d->state == DOM_RUNNING)
 		hax_log(LOG_WARNING, "leader: %s vanished from %s, restarting it", d->name, d->host);
 	return true;
@@ -697,8 +702,9 @@ static void host_left(struct leader *l, const struct lhost *h, const struct hax_
 	propose(l, c);
 }
 
-/* Rejoin rule: a fenced host that comes back destroys every domain it still runs before
- * it is online again (its domains may run elsewhere by now). True while purging. */
+/* Rejoin rule: a fenced host (or one whose fence was under way) that comes back destroys
+ * every domain it still runs before it is online again (its domains may run elsewhere by
+ * now, or be unable to write). True while purging. */
 static bool purge_fenced(struct leader *l, struct lhost *h)
 {
 	const json_t *doms = json_object_get(h->inv, "domains");
@@ -736,7 +742,10 @@ static void sync_hosts(struct leader *l)
 		}
 		if (!h->inv)
 			continue;
-		if (sh && sh->state == HOST_FENCED && purge_fenced(l, h))
+		/* Back while still "fencing": a fence level may have run (a SCSI preempt
+		 * leaves its domains unable to write), so the rejoin rule applies too. */
+		if (sh && (sh->state == HOST_FENCED || sh->state == HOST_FENCING) &&
+		    purge_fenced(l, h))
 			continue;
 		if (sh && sh->state == HOST_ONLINE && sh->mem_total_mib == (uint64_t)mem &&
 		    sh->vcpus_total == (uint32_t)cpu && sh->nodeid == h->nodeid)

@@ -30,6 +30,9 @@ struct leader_ops {
 		     void (*done)(void *data, int result, const char *msg), void *data,
 		     void **handle);
 	void (*fence_cancel)(void *opaque, void *handle);
+	/* May d be started or restarted now? false while SCSI fencing is not known to be
+	 * in force on a storage it uses, with the reason in why. NULL: always. */
+	bool (*start_ok)(void *opaque, const struct hax_domain *d, char *why, size_t len);
 	/* Wall and monotonic clocks, in ns (a simulator provides its own). */
 	uint64_t (*now_real)(void *opaque);
 	uint64_t (*now_mono)(void *opaque);

@@ -365,7 +365,8 @@ static void usage(FILE *f)
 		"Usage: haxd [OPTIONS]\n"
 		"The hax cluster high-availability daemon (agent and, on one host, leader).\n\n"
 		"  -c, --config FILE    configuration file (default /etc/hax/haxd.conf)\n"
-		"  -n, --check          check the configuration, print errors, exit 0 or 2\n"
+		"  -n, --check          check the configuration, print errors and warnings,\n"
+		"                       exit 0 or 2\n"
 		"  -f, --foreground     log to stderr instead of syslog\n"
 		"  -s, --standalone     single host: leader and agent here, no corosync\n"
 		"  -H, --host NAME      this host's [host NAME] section (default: hostname)\n"
@@ -395,6 +396,13 @@ static int check_only(void)
 	conf_errors_free(&errs);
 	if (r < 0)
 		return 2;
+	{
+		char warn[CONF_MAX_HOSTS][512];
+		int nw = conf_warnings(&hd.conf, warn, CONF_MAX_HOSTS);
+
+		for (i = 0; i < nw; i++)
+			printf("%s\n", warn[i]);
+	}
 	printf("configuration OK\n");
 	return 0;
 }

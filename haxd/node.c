@@ -17,6 +17,7 @@
 #include "../agent/agent.h"
 #include "../fencing/fence.h"
 #include "../fencing/fence_scsi.h"
+#include "scsi_watch.h"
 #include "change.h"
 #include "cluster.h"
 #include "events.h"
@@ -316,6 +317,12 @@ static void ops_fence_cancel(void *opaque, void *handle)
 	free(ctx);
 }
 
+static bool ops_start_ok(void *opaque, const struct hax_domain *d, char *why, size_t len)
+{
+	(void)opaque;
+	return scsi_watch_start_ok(d->definition, why, len);
+}
+
 static struct leader_ops leader_ops = {
 	.fence = ops_fence,
 	.fence_cancel = ops_fence_cancel,
@@ -323,6 +330,7 @@ static struct leader_ops leader_ops = {
 	.propose = ops_propose,
 	.command = ops_command,
 	.validate = ops_validate,
+	.start_ok = ops_start_ok,
 	.now_real = ops_now_real,
 	.now_mono = ops_now_mono,
 };
@@ -405,6 +413,9 @@ static void scsi_registered(void *opaque, int result, const char *msg)
 	nd.scsi_registered = result == 0;
 	hax_log(result == 0 ? LOG_NOTICE : LOG_ERR, "%s%s", msg,
 		result == 0 ? "" : " (retrying at the next tick)");
+	/* Confirm at once that fencing is back, rather than an interval later. */
+	if (result == 0)
+		scsi_watch_kick();
 }
 
 /* Register our key unless the replicated state says we are fenced: a fenced host first
@@ -429,6 +440,53 @@ static void scsi_follow_state(void)
 	if (nd.scsi && me && (me->state == HOST_FENCED || me->state == HOST_FENCING))
 		nd.scsi_registered = false;
 	scsi_maybe_register();
+}
+
+/* A check found our key gone (a target that failed over or restarted keeps nothing) or
+ * fencing not in force: register again, which also takes the reservation back, but only
+ * through scsi_maybe_register's rule (a member in good standing, never fenced or being
+ * fenced). A fenced host's key is never given back this way. */
+static void scsi_verdict(int storage, enum scsi_verdict v, bool need_register, void *opaque)
+{
+	(void)storage;
+	(void)v;
+	(void)opaque;
+	if (need_register)
+		nd.scsi_registered = false;
+	scsi_maybe_register();
+}
+
+/* Was host's last confirmed fence done by a level with a scsi device? Then its key must
+ * stay off the LUNs. (A host fenced by power keeps its key listed, harmlessly: it is off.) */
+static bool fenced_by_scsi(const char *host)
+{
+	for (size_t i = nd.state->nfence; i-- > 0;) {
+		const struct hax_fence_record *r = &nd.state->fence[i];
+		char method[HAX_NAME_MAX], *save = NULL;
+
+		if (strcmp(r->host, host) != 0 || !r->ok)
+			continue;
+		hax_strlcpy(method, r->method, sizeof(method));
+		for (char *dev = strtok_r(method, "+", &save); dev; dev = strtok_r(NULL, "+", &save))
+			for (int k = 0; k < nd.conf->nfences; k++)
+				if (nd.conf->fences[k].driver == CONF_FENCE_SCSI &&
+				    strcmp(nd.conf->fences[k].name, dev) == 0)
+					return true;
+		return false;
+	}
+	return false;
+}
+
+/* Run the checks that are due; the keys of hosts fenced by scsi must be gone. */
+static void scsi_watch_due(void)
+{
+	uint64_t absent[STATE_MAX_HOSTS];
+	int n = 0;
+
+	for (size_t i = 0; i < nd.state->nhosts && n < STATE_MAX_HOSTS; i++)
+		if (nd.state->hosts[i].state == HOST_FENCED && fenced_by_scsi(nd.state->hosts[i].name))
+			absent[n++] = fence_scsi_key(nd.state->hosts[i].nodeid);
+	scsi_watch_tick(absent, n);
 }
 
 /* ---- systemd ---- */
@@ -719,7 +777,19 @@ static json_t *status_reply(void)
 		.leader_changes = nd.leader_changes,
 	};
 
-	return status_json(nd.state, &rt);
+	json_t *st = status_json(nd.state, &rt);
+
+	char warn[CONF_MAX_HOSTS][512];
+	int nw = conf_warnings(nd.conf, warn, CONF_MAX_HOSTS);
+	json_t *warnings = json_array();
+
+	/* This host's own view of its storages: fencing in force or not (issue 17), and
+	 * the configuration's advice (a scsi-only host on a target without APTPL). */
+	json_object_set_new(st, "storage", scsi_watch_json());
+	for (int i = 0; i < nw; i++)
+		json_array_append_new(warnings, json_string(warn[i]));
+	json_object_set_new(st, "warnings", warnings);
+	return st;
 }
 
 static void forward_expired(void *data)
@@ -1083,6 +1153,7 @@ static void on_tick(void *data)
 		nd.sd_last_ping_ns = hax_now_mono_ns();
 	}
 	scsi_maybe_register();
+	scsi_watch_due();
 	if (nd.leader)
 		leader_tick(nd.leader);
 	hax_timer_add(nd.conf->cluster.tick_ms, on_tick, NULL, &nd.tick_timer);
@@ -1118,6 +1189,15 @@ static int start_agent(char *err, size_t errlen)
 	}
 	hvh.pr_key = nd.scsi ? fence_scsi_key(nd.self.nodeid) : 0;
 	fence_scsi_set_local(nd.self.nodeid, nd.self.iqn);
+	if (nd.scsi)
+		scsi_watch_start(nd.conf, nd.self.nodeid, nd.self.iqn, scsi_verdict, NULL);
+	{
+		char warn[CONF_MAX_HOSTS][512];
+		int nw = conf_warnings(nd.conf, warn, CONF_MAX_HOSTS);
+
+		for (i = 0; i < nw; i++)
+			hax_log(LOG_WARNING, "%s", warn[i]);
+	}
 	nd.agent = agent_new(nd.driver, &hvh, AGENT_POLL_MS, &out, err, errlen);
 	return nd.agent ? 0 : -EIO;
 }
@@ -1180,6 +1260,7 @@ void node_stop(void)
 	watchdog_close(nd.wd);
 	if (nd.scsi_op)
 		fence_driver_for(CONF_FENCE_SCSI)->cancel(nd.scsi_op);
+	scsi_watch_stop();
 	if (!nd.standalone)
 		cluster_fini();
 	ipc_server_free(nd.ipc);

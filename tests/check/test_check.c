@@ -274,7 +274,7 @@ static void test_cluster_ok(void **state)
 		"quorate=1;;1:;0;1 domains_running=3;;;0 domains_recovering=0;0;;0 "
 		"domains_failed=0;;0;0 tolerates_host_failures=1;1:;;0 fence_failures=0;;0;0 "
 		"hosts_lost=0;0;;0 hosts_fenced=0;0;;0 hosts_maintenance=0;;;0 "
-		"leader_changes=0c;;;0");
+		"leader_changes=0c;;;0 storage_unfenced=0;;0;0");
 	/* nothing in trouble: a single line */
 	assert_string_equal(out + strlen(l1), "\n");
 	free(out);
@@ -387,6 +387,30 @@ static void test_cluster_fence_failure(void **state)
 	assert_has(line1(out), " fence_failures=1;;0;0 ");
 	assert_has(out, "\nhost h3: fencing, no domains; last fence FAILED via ipmi at "
 			"2025-06-15T15:06:10Z (30s ago): no route to BMC\n");
+	free(out);
+}
+
+/* Issue 17: a storage whose SCSI fencing is lost (target failed over) or unknown is
+ * CRITICAL; one where only our own key went ("unregistered") is still fenced. */
+static void test_cluster_storage_unfenced(void **state)
+{
+	json_t *st = healthy();
+	char *out;
+
+	(void)state;
+	json_object_set_new(st, "storage",
+			    json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "name", "san-a",
+				      "fencing", "lost", "name", "san-b", "fencing", "unregistered",
+				      "name", "san-c", "fencing", "in force"));
+	out = cluster(st, CHECK_CRITICAL, NULL);
+	assert_has(line1(out), "HAXD CRITICAL - SCSI fencing not in force on 1 storage (san-a); ");
+	assert_has(line1(out), " storage_unfenced=1;;0;0");
+	free(out);
+	st = healthy();
+	json_object_set_new(st, "storage", json_pack("[{s:s, s:s}]", "name", "san-a", "fencing",
+						     "in force"));
+	out = cluster(st, CHECK_OK, NULL);
+	assert_has(line1(out), " storage_unfenced=0;;0;0");
 	free(out);
 }
 
@@ -515,7 +539,7 @@ static void test_cluster_leader_changes(void **state)
 	st = healthy();
 	json_object_del(json_object_get(st, "cluster"), "leader_changes");
 	out = cluster(st, CHECK_OK, NULL);
-	assert_has(line1(out), " leader_changes=0c;;;0");
+	assert_has(line1(out), " leader_changes=0c;;;0 ");
 	assert_null(strstr(line1(out), "leader changed"));
 	free(out);
 }
@@ -720,6 +744,7 @@ int main(void)
 	    cmocka_unit_test(test_cluster_failed),
 	    cmocka_unit_test(test_cluster_n_plus_k_zero),
 	    cmocka_unit_test(test_cluster_fence_failure),
+	    cmocka_unit_test(test_cluster_storage_unfenced),
 	    cmocka_unit_test(test_cluster_hosts),
 	    cmocka_unit_test(test_cluster_overrides),
 	    cmocka_unit_test(test_cluster_leader_changes),

@@ -535,6 +535,36 @@ static void test_restart_needed(void **state)
 	free(live);
 }
 
+/* Issue 17: a host fenced only by scsi on a target that loses reservations on a failover
+ * is warned about; scsi+power, a power level of its own, or persistent_reservations =
+ * yes is not. */
+static void test_scsi_only_warning(void **state)
+{
+	struct fixture *f = *state;
+	char w[CONF_MAX_HOSTS][512];
+	static const char base[] =
+	    "[cluster]\nname = t\ndriver = sim\nstate_dir = /tmp/x\n"
+	    "[storage san]\nportal = 127.0.0.1\ntarget = iqn.2026-11.org.x:s\n%s"
+	    "[fence scsi]\ndriver = scsi\nstorage = san\n"
+	    "[fence power]\ndriver = agent\nagent = /bin/true\n"
+	    "[host h1]\nnodeid = 1\nfence = scsi\n"
+	    "[host h2]\nnodeid = 2\nfence = scsi+power\n"
+	    "[host h3]\nnodeid = 3\nfence = scsi power\n";
+	char text[1024];
+
+	snprintf(text, sizeof(text), base, "");
+	assert_ok(f, text);
+	assert_int_equal(conf_warnings(f->c, w, CONF_MAX_HOSTS), 1);
+	assert_non_null(strstr(w[0], "t.conf:"));
+	assert_non_null(strstr(w[0], "warning: host h1 is fenced only by SCSI reservations on "
+				     "storage san"));
+	assert_non_null(strstr(w[0], "fence = scsi+power"));
+	snprintf(text, sizeof(text), base, "persistent_reservations = yes\n");
+	assert_ok(f, text);
+	assert_int_equal(conf_warnings(f->c, w, CONF_MAX_HOSTS), 0);
+	assert_int_equal(f->c->storage[0].check_interval_ms, 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +585,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_cap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scsi_only_warning, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,11 +4,15 @@
 #   scsi_tool_test.sh HAX_FENCE_SCSI HAX_GUEST HAX_JOURNAL_CHECK SCSI_DRIVER_RUN
 # 1. usage errors exit 2;
 # 2. hosts A (key 1) and B (key 2) register; both keys and a type 5 reservation show;
+#    verify says in force, or not in force while a key given as --absent is listed
+#    (and, later, 3 for a preempted key and 4 once no reservation is held);
 # 3. a guest writing with B's registration writes; an unregistered one cannot; a guest
-#    whose session is reset is refused, but its key stays listed (check says 0);
+#    whose session is reset is refused, its key stays listed (check says 0), and it
+#    joins again on its new session;
 # 4. A preempts B: exit 0, B's key gone from both LUNs, B's guest gets RESERVATION
 #    CONFLICT and keeps running, the journal holds no record of B's from after the
-#    preempt; check says 3 (fenced) for B and 0 for A;
+#    preempt; check says 3 (fenced) for B and 0 for A; a guest of B's started after the
+#    preempt does not join (its key is gone) and cannot write;
 # 5. preempting a key nobody holds succeeds with a note; a bad portal, a silent portal
 #    and a wrong target fail (exit 1) within the deadline;
 # 6. the rejoin step (B registers again), the unregister guard, and a last unregister;
@@ -112,6 +116,13 @@ for l in 1 2; do
 	out_has keys1 "^lun $l: reservation type 5 \(Write Exclusive - Registrants Only\) held by $K1"
 done
 expect 0 chk1 "$tool" check "${P[@]}" --all-luns --key 2
+# verify (issue 17): in force with both registered; a listed key of a "fenced" host
+# (--absent) means not in force.
+expect 0 ver1 "$tool" verify "${P[@]}" --all-luns --key 1
+out_has ver1 "^lun 1: in force \(generation [0-9]+, 2 keys\); reservation type 5"
+expect 4 ver2 "$tool" verify "${P[@]}" --all-luns --key 1 --absent 2
+out_has ver2 "^lun 2: NOT IN FORCE: $K2 of a fenced host is registered"
+expect 2 u15 "$tool" check "${P[@]}" --lun 1 --key 1 --absent 2
 
 # 3. writers: B's registered guest writes; a guest without a key cannot
 note "B's guest writes; an unregistered one cannot"
@@ -153,7 +164,14 @@ tgtadm -C "$ctl" --lld iscsi --op delete --mode connection --tid 1 --sid "$(sidD
 wait_for 5 "guest D refused" grep -q 'RESERVATION CONFLICT' "$T/guestD.log" ||
 	fail "guest D's new session was not refused"
 expect 0 chkD "$tool" check "${P[@]}" --lun 2 --key 2
-out_has chkD "^lun 2: $K2 is registered \(2 registrations"
+out_has chkD "^lun 2: $K2 is registered \([0-9]+ registrations"
+# Key 2 is still listed (its host was not fenced): D joins again on its new session,
+# through the generation guard, and its writes go on (issue 17: a target that drops a
+# session's registration must not stop a healthy host's guests for good).
+joinsD() { [ "$(grep -c 'joined the reservation' "$T/guestD.log")" -ge 2 ]; }
+wait_for 5 "guest D joins again" joinsD || fail "guest D did not join again after its reset"
+wait_for 5 "guest D writes again" grep -q 'I/O recovered' "$T/guestD.log" ||
+	fail "guest D did not write again after joining"
 kill -TERM "$gD"
 wait "$gD"
 
@@ -162,7 +180,7 @@ note "A preempts B"
 expect 0 pre1 "$tool" preempt "${P[@]}" --all-luns --key 1 --victim 2 --initiator "$A"
 t_fenced=$(date +%s%N)
 out_has pre1 "^lun 1: preempted $K2 \(2 registrations.*held by $K1"
-out_has pre1 "^lun 2: preempted $K2 \(2 registrations.*held by $K1"
+out_has pre1 "^lun 2: preempted $K2 \([0-9]+ registrations.*held by $K1"
 expect 0 keys2 "$tool" keys "${P[@]}" --all-luns
 out_lacks keys2 "$K2"
 out_has keys2 "^lun 1: reservation type 5 .* held by $K1"
@@ -171,8 +189,28 @@ expect 3 chk2 "$tool" check "${P[@]}" --all-luns --key 2
 out_has chk2 "^lun 1: $K2 is NOT registered"
 out_has chk2 "^lun 2: $K2 is NOT registered"
 expect 0 chk3 "$tool" check "${P[@]}" --lun 1 --lun 2 --key 1
+expect 0 ver3 "$tool" verify "${P[@]}" --all-luns --key 1 --absent 2
+expect 3 ver4 "$tool" verify "${P[@]}" --all-luns --key 2
+out_has ver4 "^lun 1: in force, but $K2 is not registered"
 wait_for 5 "guest B refused" grep -q 'RESERVATION CONFLICT' "$T/guestB.log" ||
 	fail "guest B was not refused after the preempt"
+# Issue 12 item 12: a start of B's delivered before the partition and run after the
+# preempt must not give B's key back. Guest E (key 2, LUN 2) starts now: it does not
+# join, the key stays gone, and it cannot write.
+"$guest" --domain db4 --incarnation 2 --nodeid 2 --disk "$url2" --pr-key 2 \
+	--initiator iqn.2026-11.org.hax:e --interval 20ms 2>"$T/guestE.log" &
+gE=$!
+PIDS+=("$gE")
+wait_for 5 "guest E refused" grep -q 'RESERVATION CONFLICT' "$T/guestE.log" ||
+	fail "a guest of the fenced host started after the preempt was not refused"
+grep -q 'cannot join with key 0x2 .*not registered' "$T/guestE.log" ||
+	fail "guest E did not say why it did not join: $(cat "$T/guestE.log")"
+sleep 1.2 # past the guest's join retry interval: it must keep refusing to join
+expect 0 keysE "$tool" keys "${P[@]}" --all-luns
+out_lacks keysE "$K2"
+grep -q 'joined the reservation' "$T/guestE.log" && fail "the fenced host's guest joined"
+kill -TERM "$gE"
+wait "$gE"
 sleep 0.5
 kill -0 "$gB" 2>/dev/null || fail "the fenced guest died"
 "$jcheck" --json "$url1" >"$T/j1.out" 2>&1 || fail "journal check after the preempt"
@@ -235,6 +273,9 @@ out_has unreg2 "^lun 1: removed $K2 .*; no reservation"
 expect 0 keys3 "$tool" keys "${P[@]}" --all-luns
 out_has keys3 "^lun 1: generation [0-9]+, 0 keys$"
 out_has keys3 "^lun 2: no reservation"
+expect 4 ver5 "$tool" verify "${P[@]}" --all-luns --key 2
+out_has ver5 "^lun 1: NOT IN FORCE: no reservation \(generation [0-9]+, 0 keys\)"
+out_has ver5 "^lun 1: $K2 is not registered either"
 
 # 7. the driver, as haxd runs it: keys are fence_scsi_key(nodeid). A second target
 # (another SAN, all of its LUNs) next to LUN 1 of the first.

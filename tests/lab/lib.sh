@@ -14,6 +14,8 @@ export HAX_LAB_TGT_CTL=${HAX_TEST_TGT_CTL:-4343}
 LAB="$S/scripts/hax-lab"
 CLEANUPS+=("\"$LAB\" down")
 lab() { "$LAB" "$@"; }
+# HAX_TEST_KEEP=DIR keeps the lab's files (haxd logs, guest consoles) for a post-mortem.
+[ -n "${HAX_TEST_KEEP:-}" ] && CLEANUPS+=("d='$HAX_TEST_KEEP/$(basename "$0" .sh)'; mkdir -p \"\$d\" && cp -a '$HAX_LAB_DIR'/h* '$HAX_LAB_DIR'/storage \"\$d\"/")
 
 # A field of haxctl status --json on HOST, through a Python expression over s.
 st() { lab exec "$1" haxctl status --json | python3 -c "
