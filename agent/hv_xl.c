@@ -348,6 +348,12 @@ static enum hv_dom_state dom_state(const struct xl_dom *d, enum xl_name_kind kin
 		/* suspended (a migration's stop phase) can still be resumed */
 		if (d->reason == 's')
 			return HV_PAUSED;
+		/* Rebooting ("---sr-", "--psr-"): xl destroys and recreates it here itself
+		 * (on_reboot = "restart", xl's default). The same domain on the same host:
+		 * reported running, and it keeps its absence grace across the gap, so the
+		 * leader never restarts it elsewhere while it may come back here. */
+		if (d->reason == 'r')
+			return HV_RUNNING;
 		return d->reason == 'c' ? HV_CRASHED : HV_SHUTTING_DOWN;
 	}
 	if (d->flags & XL_DYING)

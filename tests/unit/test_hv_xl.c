@@ -556,7 +556,8 @@ static void test_stop_ignored_then_destroyed(void **unused)
 	xl->fini(hv);
 }
 
-/* A reboot takes the domain out of xl list for a moment (XL_LAB_REBOOT_GAP): it is not
+/* A reboot shows the domain "---sr-", then takes it out of xl list for a moment
+ * (XL_LAB_REBOOT_GAP): it is never
  * reported gone. A domain destroyed behind hax's back is, after the grace. */
 static void test_absent_briefly(void **unused)
 {
@@ -574,6 +575,15 @@ static void test_absent_briefly(void **unused)
 	list_now(hv, &l);
 	assert_non_null(listed(&l, "app"));
 	assert_int_equal(sh("XL_LAB_REBOOT_GAP=2 %s/h1.xl reboot app 2>/dev/null", tmpdir), 0);
+	/* Real xl first shows the domain shut down with reason reboot ("---sr-"): the same
+	 * domain on the same host, not one that stopped. */
+	assert_int_equal(sh("%s/h1.xl list app | grep -q -- '---sr-'", tmpdir), 0);
+	list_now(hv, &l);
+	info = listed(&l, "app");
+	assert_non_null(info);
+	assert_int_equal(info->state, HV_RUNNING);
+	for (i = 0; i < 100 && sh("%s/h1.xl list app >/dev/null 2>&1", tmpdir) == 0; i++)
+		usleep(50000);
 	assert_int_equal(sh("%s/h1.xl list app >/dev/null 2>&1", tmpdir), 1);
 	list_now(hv, &l);
 	info = listed(&l, "app");
