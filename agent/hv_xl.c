@@ -23,7 +23,10 @@
  *   always with a unit: for a bare number xl's manual says KiB where xl reads MiB).
  * - Stop: `xl shutdown`, then `xl shutdown -F` (ACPI) for an HVM guest without PV
  *   drivers, then `xl list NAME` polled; `xl destroy` at the deadline (never an
- *   unbounded `xl shutdown -w`).
+ *   unbounded `xl shutdown -w`; even without -w, xl waits for the guest's
+ *   acknowledgement, so the request itself is cut at the deadline).
+ * - Reboot: xl owns it (on_reboot = "restart"): a domain shut down with reason r is
+ *   reported running and keeps its absence grace while xl recreates it.
  */
 #include "hv.h"
 
@@ -964,6 +967,20 @@ static void stop_poll(void *data)
 		stop_later(op);
 }
 
+/* How long an `xl shutdown` may run: xl waits (without -w too) until the guest
+ * acknowledges, which a paused or hung guest never does (61 s seen on Xen 4.17), so the
+ * request is cut at the stop deadline and the domain destroyed then (a killed request
+ * is harmless: it is already in xenstore). */
+static uint64_t request_ms(const struct xl_op *op)
+{
+	uint64_t now = hax_now_mono_ns(), left;
+
+	left = op->deadline_ns > now ? (op->deadline_ns - now) / 1000000ull : 0;
+	if (left < XL_POLL_MS)
+		left = XL_POLL_MS;
+	return left < XL_CMD_TIMEOUT_MS ? left : XL_CMD_TIMEOUT_MS;
+}
+
 static void stop_requested(struct xl_op *op, int result, int status, const char *out,
 			   const char *err)
 {
@@ -979,7 +996,7 @@ static void stop_requested(struct xl_op *op, int result, int status, const char 
 	    !op->forced) {
 		/* an HVM guest without PV drivers: the ACPI power button instead */
 		op->forced = true;
-		if (xl_run(op, XL_CMD_TIMEOUT_MS, stop_requested, "shutdown", "-F", op->name,
+		if (xl_run(op, request_ms(op), stop_requested, "shutdown", "-F", op->name,
 			   NULL) == 0)
 			return;
 	}
@@ -1004,7 +1021,7 @@ static int xl_stop(struct hv *hv, const char *name, uint64_t timeout_ms, hv_done
 	incoming_drop(hv, name);
 	op = op_new(hv, OP_STOP, name, done, opaque);
 	op->deadline_ns = hax_now_mono_ns() + timeout_ms * 1000000ull;
-	r = xl_run(op, XL_CMD_TIMEOUT_MS, stop_requested, "shutdown", op->name, NULL);
+	r = xl_run(op, request_ms(op), stop_requested, "shutdown", op->name, NULL);
 	if (r < 0)
 		op_free(op);
 	return r;

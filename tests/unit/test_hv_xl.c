@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -556,6 +557,38 @@ static void test_stop_ignored_then_destroyed(void **unused)
 	xl->fini(hv);
 }
 
+/* xl shutdown (without -w) blocks until the guest acknowledges, which a paused guest
+ * never does: the driver must not wait for it past the stop deadline. */
+static void test_stop_unacknowledged(void **unused)
+{
+	struct timespec t0, t1;
+	struct listing l;
+	struct hv *hv;
+	char def[2048];
+	pid_t pid;
+	double secs;
+
+	(void)unused;
+	make_host("h1", "");
+	hv = hv_up("h1", 1);
+	make_def("stuck", "", def, sizeof(def));
+	start_ok(hv, "stuck", def, 4, 128);
+	pid = guest_of("stuck", "h1");
+	assert_true(pid > 0);
+	assert_int_equal(sh("%s/h1.xl pause stuck", tmpdir), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stop_ok(hv, "stuck", 2000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* a bound on behaviour (deadline 2 s, xl's own wait 61 s), not a performance figure */
+	if (secs > 15.0)
+		fail_msg("stop with a 2 s deadline took %.1f s: it waited for xl shutdown", secs);
+	assert_false(alive(pid));
+	list_now(hv, &l);
+	assert_int_equal(l.n, 0);
+	xl->fini(hv);
+}
+
 /* A reboot shows the domain "---sr-", then takes it out of xl list for a moment
  * (XL_LAB_REBOOT_GAP): it is never
  * reported gone. A domain destroyed behind hax's back is, after the grace. */
@@ -870,6 +903,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_start_list_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_ignored_then_destroyed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_unacknowledged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_absent_briefly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pause, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
