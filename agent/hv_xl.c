@@ -527,7 +527,13 @@ static bool from_known(struct hv *hv, struct xl_dom *doms, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
+		char base[XL_NAME_MAX];
+
 		if (doms[i].domid == 0)
+			continue;
+		/* xl list -l never shows a domain being received (its incarnation is the
+		 * prepare's): asking again every listing until it arrives would not help */
+		if (xl_split_name(doms[i].name, base, sizeof(base)) == XL_NAME_INCOMING)
 			continue;
 		for (k = 0; k < hv->nknown; k++)
 			if (hv->known[k].domid == doms[i].domid &&
