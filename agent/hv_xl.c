@@ -1285,8 +1285,9 @@ static void migrate_exited(struct xl_op *op, int result, int status, const char 
 static int xl_migrate_send(struct hv *hv, const struct hv_migrate_out *req, hv_progress_fn progress,
 			   hv_done_fn done, void *opaque)
 {
-	char *argv[] = {
-	    hv->xl, "migrate", "-s", hv->ssh, (char *)req->name, (char *)req->target_host, NULL};
+	/* -v: xl prints its progress (and passes -v to the receiver) only when verbose */
+	char *argv[] = {hv->xl, "-v", "migrate", "-s", hv->ssh, (char *)req->name,
+			(char *)req->target_host, NULL};
 	struct xl_op *op;
 	int r;
 
