@@ -49,7 +49,7 @@ haxd_logs() {
 }
 # What is left to read after a run: the hosts' consoles (Xen's, dom0's, haxd's lines).
 mkdir -p "$B/meson-logs/lab-xen"
-CLEANUPS+=("for h in h2 h3; do lab exec \$h cat /var/log/xen/console/guest-d1.log >\"$B/meson-logs/lab-xen/\$h-guest-d1.log\" 2>/dev/null; cp \"\$HAX_LAB_DIR/\$h/console.log\" \"$B/meson-logs/lab-xen/\$h-console.log\"; done; cp \"\$HAX_LAB_DIR/h1/haxd.log\" \"$B/meson-logs/lab-xen/h1-haxd.log\"")
+CLEANUPS+=("for h in h2 h3; do timeout 10 \"\$LAB\" exec \$h cat /var/log/xen/console/guest-d1.log >\"$B/meson-logs/lab-xen/\$h-guest-d1.log\" 2>/dev/null; cp \"\$HAX_LAB_DIR/\$h/console.log\" \"$B/meson-logs/lab-xen/\$h-console.log\"; done; cp \"\$HAX_LAB_DIR/h1/haxd.log\" \"$B/meson-logs/lab-xen/h1-haxd.log\"")
 
 t=$(now)
 lab up --driver xl --xen --domains 1 >"$T/up.log" 2>&1 || { tail -30 "$T/up.log"; fail "lab up --xen"; }
