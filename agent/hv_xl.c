@@ -23,7 +23,10 @@
  *   always with a unit: for a bare number xl's manual says KiB where xl reads MiB).
  * - Stop: `xl shutdown`, then `xl shutdown -F` (ACPI) for an HVM guest without PV
  *   drivers, then `xl list NAME` polled; `xl destroy` at the deadline (never an
- *   unbounded `xl shutdown -w`).
+ *   unbounded `xl shutdown -w`; even without -w, xl waits for the guest's
+ *   acknowledgement, so the request itself is cut at the deadline).
+ * - Reboot: xl owns it (on_reboot = "restart"): a domain shut down with reason r is
+ *   reported running and keeps its absence grace while xl recreates it.
  */
 #include "hv.h"
 
@@ -348,6 +351,12 @@ static enum hv_dom_state dom_state(const struct xl_dom *d, enum xl_name_kind kin
 		/* suspended (a migration's stop phase) can still be resumed */
 		if (d->reason == 's')
 			return HV_PAUSED;
+		/* Rebooting ("---sr-", "--psr-"): xl destroys and recreates it here itself
+		 * (on_reboot = "restart", xl's default). The same domain on the same host:
+		 * reported running, and it keeps its absence grace across the gap, so the
+		 * leader never restarts it elsewhere while it may come back here. */
+		if (d->reason == 'r')
+			return HV_RUNNING;
 		return d->reason == 'c' ? HV_CRASHED : HV_SHUTTING_DOWN;
 	}
 	if (d->flags & XL_DYING)
@@ -518,7 +527,13 @@ static bool from_known(struct hv *hv, struct xl_dom *doms, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
+		char base[XL_NAME_MAX];
+
 		if (doms[i].domid == 0)
+			continue;
+		/* xl list -l never shows a domain being received (its incarnation is the
+		 * prepare's): asking again every listing until it arrives would not help */
+		if (xl_split_name(doms[i].name, base, sizeof(base)) == XL_NAME_INCOMING)
 			continue;
 		for (k = 0; k < hv->nknown; k++)
 			if (hv->known[k].domid == doms[i].domid &&
@@ -959,6 +974,20 @@ static void stop_poll(void *data)
 		stop_later(op);
 }
 
+/* How long an `xl shutdown` may run: xl waits (without -w too) until the guest
+ * acknowledges, which a paused or hung guest never does (61 s seen on Xen 4.17), so the
+ * request is cut at the stop deadline and the domain destroyed then (a killed request
+ * is harmless: it is already in xenstore). */
+static uint64_t request_ms(const struct xl_op *op)
+{
+	uint64_t now = hax_now_mono_ns(), left;
+
+	left = op->deadline_ns > now ? (op->deadline_ns - now) / 1000000ull : 0;
+	if (left < XL_POLL_MS)
+		left = XL_POLL_MS;
+	return left < XL_CMD_TIMEOUT_MS ? left : XL_CMD_TIMEOUT_MS;
+}
+
 static void stop_requested(struct xl_op *op, int result, int status, const char *out,
 			   const char *err)
 {
@@ -974,7 +1003,7 @@ static void stop_requested(struct xl_op *op, int result, int status, const char 
 	    !op->forced) {
 		/* an HVM guest without PV drivers: the ACPI power button instead */
 		op->forced = true;
-		if (xl_run(op, XL_CMD_TIMEOUT_MS, stop_requested, "shutdown", "-F", op->name,
+		if (xl_run(op, request_ms(op), stop_requested, "shutdown", "-F", op->name,
 			   NULL) == 0)
 			return;
 	}
@@ -999,7 +1028,7 @@ static int xl_stop(struct hv *hv, const char *name, uint64_t timeout_ms, hv_done
 	incoming_drop(hv, name);
 	op = op_new(hv, OP_STOP, name, done, opaque);
 	op->deadline_ns = hax_now_mono_ns() + timeout_ms * 1000000ull;
-	r = xl_run(op, XL_CMD_TIMEOUT_MS, stop_requested, "shutdown", op->name, NULL);
+	r = xl_run(op, request_ms(op), stop_requested, "shutdown", op->name, NULL);
 	if (r < 0)
 		op_free(op);
 	return r;
@@ -1258,8 +1287,9 @@ static void migrate_exited(struct xl_op *op, int result, int status, const char 
 static int xl_migrate_send(struct hv *hv, const struct hv_migrate_out *req, hv_progress_fn progress,
 			   hv_done_fn done, void *opaque)
 {
-	char *argv[] = {
-	    hv->xl, "migrate", "-s", hv->ssh, (char *)req->name, (char *)req->target_host, NULL};
+	/* -v: xl prints its progress (and passes -v to the receiver) only when verbose */
+	char *argv[] = {hv->xl, "-v", "migrate", "-s", hv->ssh, (char *)req->name,
+			(char *)req->target_host, NULL};
 	struct xl_op *op;
 	int r;
 

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -155,8 +156,11 @@ static void make_host(const char *h, const char *extra_conf)
 		 h, guest, extra_conf);
 	write_text(path, text, 0600);
 	snprintf(path, sizeof(path), "%s/%s.xl", tmpdir, h);
-	snprintf(text, sizeof(text), "#!/bin/sh\nXL_LAB_DIR=%s/%s exec %s/scripts/xl_lab \"$@\"\n",
-		 tmpdir, h, src);
+	/* each call's arguments in HOST/calls, for tests that count them */
+	snprintf(text, sizeof(text),
+		 "#!/bin/sh\necho \"$*\" >>%s/%s/calls\nXL_LAB_DIR=%s/%s exec %s/scripts/xl_lab "
+		 "\"$@\"\n",
+		 tmpdir, h, tmpdir, h, src);
 	write_text(path, text, 0700);
 	snprintf(path, sizeof(path), "%s/state-%s", tmpdir, h);
 	assert_int_equal(mkdir(path, 0700), 0);
@@ -556,7 +560,40 @@ static void test_stop_ignored_then_destroyed(void **unused)
 	xl->fini(hv);
 }
 
-/* A reboot takes the domain out of xl list for a moment (XL_LAB_REBOOT_GAP): it is not
+/* xl shutdown (without -w) blocks until the guest acknowledges, which a paused guest
+ * never does: the driver must not wait for it past the stop deadline. */
+static void test_stop_unacknowledged(void **unused)
+{
+	struct timespec t0, t1;
+	struct listing l;
+	struct hv *hv;
+	char def[2048];
+	pid_t pid;
+	double secs;
+
+	(void)unused;
+	make_host("h1", "");
+	hv = hv_up("h1", 1);
+	make_def("stuck", "", def, sizeof(def));
+	start_ok(hv, "stuck", def, 4, 128);
+	pid = guest_of("stuck", "h1");
+	assert_true(pid > 0);
+	assert_int_equal(sh("%s/h1.xl pause stuck", tmpdir), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stop_ok(hv, "stuck", 2000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* a bound on behaviour (deadline 2 s, xl's own wait 61 s), not a performance figure */
+	if (secs > 15.0)
+		fail_msg("stop with a 2 s deadline took %.1f s: it waited for xl shutdown", secs);
+	assert_false(alive(pid));
+	list_now(hv, &l);
+	assert_int_equal(l.n, 0);
+	xl->fini(hv);
+}
+
+/* A reboot shows the domain "---sr-", then takes it out of xl list for a moment
+ * (XL_LAB_REBOOT_GAP): it is never
  * reported gone. A domain destroyed behind hax's back is, after the grace. */
 static void test_absent_briefly(void **unused)
 {
@@ -574,6 +611,15 @@ static void test_absent_briefly(void **unused)
 	list_now(hv, &l);
 	assert_non_null(listed(&l, "app"));
 	assert_int_equal(sh("XL_LAB_REBOOT_GAP=2 %s/h1.xl reboot app 2>/dev/null", tmpdir), 0);
+	/* Real xl first shows the domain shut down with reason reboot ("---sr-"): the same
+	 * domain on the same host, not one that stopped. */
+	assert_int_equal(sh("%s/h1.xl list app | grep -q -- '---sr-'", tmpdir), 0);
+	list_now(hv, &l);
+	info = listed(&l, "app");
+	assert_non_null(info);
+	assert_int_equal(info->state, HV_RUNNING);
+	for (i = 0; i < 100 && sh("%s/h1.xl list app >/dev/null 2>&1", tmpdir) == 0; i++)
+		usleep(50000);
 	assert_int_equal(sh("%s/h1.xl list app >/dev/null 2>&1", tmpdir), 1);
 	list_now(hv, &l);
 	info = listed(&l, "app");
@@ -813,6 +859,14 @@ static void test_migrate_timeout_cancels(void **unused)
 	assert_int_equal(listed(&l, "st")->state, HV_RUNNING);
 	list_now(h2, &l);
 	assert_int_equal(listed(&l, "st")->state, HV_INCOMING);
+	/* st--incoming is in xl list, never in xl list -l (as with real xl): the listings
+	 * must not run xl list -l again each time for it */
+	assert_int_equal(sh("rm -f %s/h2/calls", tmpdir), 0);
+	list_now(h2, &l);
+	list_now(h2, &l);
+	list_now(h2, &l);
+	assert_int_equal(listed(&l, "st")->state, HV_INCOMING);
+	assert_int_equal(sh("test $(grep -c '^list -l' %s/h2/calls) -eq 0", tmpdir), 0);
 	destroy_ok(h2, "st");
 	destroy_ok(h1, "st");
 	xl->fini(h1);
@@ -860,6 +914,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_start_list_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_failures, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_ignored_then_destroyed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_unacknowledged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_absent_briefly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pause, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
