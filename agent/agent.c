@@ -496,6 +496,18 @@ void agent_command(struct agent *a, const json_t *cmd)
 		send_result(a, op_name, name, (uint64_t)inc, -EBUSY, "an operation is in progress");
 		return;
 	}
+	if ((strcmp(op_name, "start") == 0 || strcmp(op_name, "migrate-in") == 0) &&
+	    a->out.may_start) {
+		char why[200];
+
+		why[0] = '\0';
+		r = a->out.may_start(a->out.opaque, why, sizeof(why));
+		if (r < 0) {
+			hax_log(LOG_ERR, "agent: %s %s refused: %s", op_name, name, why);
+			send_result(a, op_name, name, (uint64_t)inc, r, why[0] ? why : NULL);
+			return;
+		}
+	}
 	op = hax_xcalloc(1, sizeof(*op));
 	op->agent = a;
 	hax_strlcpy(op->cmd, op_name, sizeof(op->cmd));
@@ -577,6 +589,16 @@ void agent_request_inventory(struct agent *a)
 	a->force = true;
 	if (!a->listing)
 		schedule_poll(a, 0);
+}
+
+size_t agent_ops_in_flight(const struct agent *a)
+{
+	const struct agent_op *op;
+	size_t n = 0;
+
+	for (op = a->ops; op; op = op->next)
+		n++;
+	return n;
 }
 
 const json_t *agent_last_inventory(const struct agent *a)

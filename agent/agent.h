@@ -25,6 +25,10 @@ struct agent_out {
 	 *  "percent","downtime_ms","elapsed_ms"} during a migrate-out, at most
 	 *  AGENT_PROGRESS_MS apart (and the last one); borrowed. NULL: not reported. */
 	void (*progress)(void *opaque, const json_t *prog);
+	/* Asked before a start or migrate-in runs: 0 lets it run; -errno refuses it, and
+	 * the result says why (err). NULL: always allowed. (Watchdog fencing: a host whose
+	 * device is not armed must not take domains the leader would later wait out.) */
+	int (*may_start)(void *opaque, char *err, size_t errlen);
 };
 
 #define AGENT_PROGRESS_MS 500
@@ -62,6 +66,9 @@ void agent_request_inventory(struct agent *a);
  * a borrowed reference; it is not called if the agent is freed first. */
 typedef void (*agent_snapshot_fn)(void *opaque, const json_t *inv);
 void agent_snapshot(struct agent *a, agent_snapshot_fn fn, void *opaque);
+
+/* Operations in flight now (starts, stops, migrations...), whatever the last list said. */
+size_t agent_ops_in_flight(const struct agent *a);
 
 /* The last inventory sent (borrowed; NULL before the first). */
 const json_t *agent_last_inventory(const struct agent *a);

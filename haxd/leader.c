@@ -639,6 +639,27 @@ static void sync_hosts(struct leader *l)
 	}
 }
 
+/* Record in the replicated state the watchdog each member reports armed (its accepted
+ * timeout; 0 or absent: not armed), so that any later leader's watchdog fence trusts a
+ * wait only for a host that said its device would reset it in time. */
+static void sync_watchdogs(struct leader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nhosts; i++) {
+		const struct lhost *h = &l->hosts[i];
+		const struct hax_host *sh = state_host(cur(l), h->name);
+		json_int_t ms = json_integer_value(json_object_get(h->inv, "watchdog_ms"));
+		json_t *c;
+
+		if (!h->member || !h->inv || !sh || ms < 0 || sh->watchdog_ms == (uint64_t)ms)
+			continue;
+		c = change_host_set(h->name, sh->nodeid);
+		json_object_set_new(c, "watchdog_ms", json_integer(ms));
+		propose(l, c);
+	}
+}
+
 static void place(struct leader *l, bool *wanted)
 {
 	const struct hax_state *s = cur(l);
@@ -697,6 +718,7 @@ void leader_tick(struct leader *l)
 		return;
 	expire_pending(l);
 	sync_hosts(l);
+	sync_watchdogs(l);
 	fence_tick(l);
 	s = cur(l);
 	if (l->next_inc <= s->last_incarnation)

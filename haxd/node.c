@@ -24,6 +24,7 @@
 #include "leader.h"
 #include "loop.h"
 #include "msg.h"
+#include "policy.h"
 #include "status.h"
 #include "notify.h"
 #include "watchdog.h"
@@ -64,7 +65,11 @@ static struct {
 	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
 	uint64_t noquorum_since;            /* monotonic ns; 0 while quorate */
 	const struct conf_fence *wd_dev;    /* our own watchdog, if a level of ours uses one */
-	struct watchdog *wd;                /* armed while we run domains */
+	struct watchdog *wd;                /* armed while haxd runs (and past it, see node_stop) */
+	int wd_err;                         /* last arming error logged, 0 = none */
+	uint64_t wd_reported;               /* watchdog_ms our inventories carry */
+	uint64_t last_own_ns;               /* monotonic: one of our messages came back */
+	hax_timer_t wd_timer;
 	bool scsi;                          /* a scsi fence device exists */
 	bool scsi_registered;               /* our key is on the shared LUNs */
 	struct fence_op *scsi_op;           /* registration in flight */
@@ -274,7 +279,9 @@ static int ops_fence(void *opaque, const char *host, uint32_t nodeid, int dev, b
 		     void **handle)
 {
 	const struct conf_fence *d = &nd.conf->fences[dev];
-	struct fence_target t = {.host = host, .nodeid = nodeid};
+	const struct hax_host *sh = state_host(nd.state, host);
+	struct fence_target t = {.host = host, .nodeid = nodeid,
+				 .watchdog_ms = sh ? sh->watchdog_ms : 0};
 	struct fence_ctx *ctx;
 	int r;
 
@@ -434,6 +441,18 @@ static void clear_hellos(void)
 	}
 }
 
+/* What we tell the leader: the agent's inventory plus, where our fence levels use a
+ * watchdog, the timeout our device accepted (0: not armed), which the leader records
+ * and the watchdog fence trusts. */
+static json_t *inventory_out(const json_t *inv)
+{
+	json_t *o = json_deep_copy(inv);
+
+	if (nd.wd_dev)
+		json_object_set_new(o, "watchdog_ms", json_integer((json_int_t)nd.wd_reported));
+	return o;
+}
+
 /* The hello carries an inventory taken after the view change: a stale one could miss a
  * domain whose start was in flight, and a new leader would start it a second time. */
 static void send_hello(void *opaque, const json_t *inv)
@@ -450,7 +469,7 @@ static void send_hello(void *opaque, const json_t *inv)
 						    (json_int_t)nd.state->epoch, "seq",
 						    (json_int_t)nd.state->seq));
 	json_object_set_new(m, "state", state_to_json(nd.state));
-	json_object_set_new(m, "inventory", inv ? json_deep_copy(inv) : json_null());
+	json_object_set_new(m, "inventory", inv ? inventory_out(inv) : json_null());
 	send_msg(m);
 }
 
@@ -794,6 +813,9 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 	char err[256];
 	json_t *m;
 
+	/* Our own message back from corosync, in agreed order: the ring we are in works. */
+	if (nodeid == nd.self.nodeid)
+		nd.last_own_ns = hax_now_mono_ns();
 	if (msg_decode(buf, len, &m, &type, err, sizeof(err)) < 0) {
 		hax_log(LOG_WARNING, "message from node %u dropped: %s", nodeid, err);
 		return;
@@ -851,7 +873,7 @@ static void agent_inventory(void *opaque, const json_t *inv)
 	if (!nd.synced)
 		return; /* the next hello carries it */
 	m = msg_new(MSG_INVENTORY);
-	json_object_set_new(m, "inv", json_deep_copy(inv));
+	json_object_set_new(m, "inv", inventory_out(inv));
 	send_msg(m);
 }
 
@@ -902,35 +924,107 @@ static void check_quorum(void)
 		       nd.conf->cluster.stop_timeout_ms);
 }
 
-/* Watchdog fencing, this host's half: armed while domains run here; fed while quorate or
- * once nothing runs; not fed when quorum is lost and domains still run, so that the
- * device resets the host before the leader (waiting the same timeout plus a margin)
- * restarts them elsewhere. */
-static void tend_watchdog(void)
+/* Domains hax manages that are here or may be: listed by the last inventory, under an
+ * operation right now (a start in flight is not listed yet), or placed here by the state. */
+static size_t managed_here(void)
 {
-	const json_t *inv = nd.agent ? agent_last_inventory(nd.agent) : NULL;
-	bool running = json_array_size(json_object_get(inv, "domains")) > 0;
-	bool quorate = nd.view.connected && nd.view.quorate;
+	const json_t *doms = nd.agent ? json_object_get(agent_last_inventory(nd.agent), "domains")
+				      : NULL;
+	size_t i, n = nd.agent ? agent_ops_in_flight(nd.agent) : 0;
+
+	for (i = 0; i < json_array_size(doms); i++) {
+		const char *name = json_string_value(json_object_get(json_array_get(doms, i), "name"));
+
+		n += name && state_domain(nd.state, name);
+	}
+	for (i = 0; nd.state && i < nd.state->ndomains; i++) {
+		const struct hax_domain *d = &nd.state->domains[i];
+
+		n += policy_dom_holds_host(d) &&
+		     (strcmp(d->host, nd.self.name) == 0 || strcmp(d->target, nd.self.name) == 0);
+	}
+	return n;
+}
+
+/* Fresh evidence that we are in a working quorate partition: the view says quorate and
+ * one of our own messages came back lately. A corosync that stalls reports no new view,
+ * so the last view alone would keep the watchdog fed. */
+static bool quorum_fresh(void)
+{
+	if (!nd.view.connected || !nd.view.quorate)
+		return false;
+	return nd.standalone ||
+	       (nd.last_own_ns &&
+		hax_now_mono_ns() - nd.last_own_ns <= WATCHDOG_EVIDENCE_MS * 1000000ull);
+}
+
+static void wd_arm(void)
+{
+	uint64_t ms = 0;
 	int r;
 
-	if (!nd.wd_dev)
-		return;
-	if (!nd.wd && running) {
-		r = watchdog_open(nd.wd_dev->device, nd.wd_dev->watchdog_timeout_ms, &nd.wd);
-		hax_log(r < 0 ? LOG_CRIT : LOG_NOTICE, "watchdog %s %s%s", nd.wd_dev->device,
-			r < 0 ? "cannot be armed: " : "armed", r < 0 ? strerror(-r) : "");
-	}
-	if (!nd.wd)
-		return;
-	if (quorate && !running) {
-		watchdog_close(nd.wd);
+	r = watchdog_open(nd.wd_dev->device, nd.wd_dev->watchdog_timeout_ms, &nd.wd);
+	if (r < 0) {
 		nd.wd = NULL;
-		hax_log(LOG_NOTICE, "watchdog %s disarmed (no domain runs here)", nd.wd_dev->device);
+		if (r != nd.wd_err)
+			hax_log(LOG_CRIT, "watchdog %s cannot be armed: %s (retrying; no domain starts here and the leader will not count a wait as this host's fence)",
+				nd.wd_dev->device, strerror(-r));
+		nd.wd_err = r;
 		return;
 	}
-	if ((quorate || !running) && watchdog_feed(nd.wd) < 0)
+	nd.wd_err = 0;
+	r = watchdog_timeout(nd.wd, &ms);
+	if (r < 0)
+		hax_log(LOG_CRIT, "watchdog %s armed, but its timeout is unknown (%s): the leader will not count a wait as this host's fence",
+			nd.wd_dev->device, strerror(-r));
+	else
+		hax_log(ms > nd.wd_dev->watchdog_timeout_ms ? LOG_CRIT : LOG_NOTICE,
+			"watchdog %s armed, timeout %llu ms (asked for %llu ms)%s",
+			nd.wd_dev->device, (unsigned long long)ms,
+			(unsigned long long)nd.wd_dev->watchdog_timeout_ms,
+			ms > nd.wd_dev->watchdog_timeout_ms
+				? ": longer than watchdog_timeout, the leader will not count a wait as this host's fence"
+				: "");
+}
+
+/* Watchdog fencing, this host's half: armed as long as haxd runs (so that a start never
+ * runs ahead of it); fed only on fresh evidence of quorum, or while nothing hax manages
+ * is here; so the device resets a host cut off with domains before the leader (waiting
+ * the same timeout plus a margin) restarts them elsewhere. */
+static void tend_watchdog(void *data)
+{
+	uint64_t ms = 0;
+
+	(void)data;
+	nd.wd_timer = 0;
+	if (!nd.wd)
+		wd_arm();
+	if (nd.wd && (quorum_fresh() || managed_here() == 0) && watchdog_feed(nd.wd) < 0)
 		hax_log(LOG_CRIT, "watchdog %s: feeding failed: %s", nd.wd_dev->device,
 			strerror(errno));
+	if (!nd.wd || watchdog_timeout(nd.wd, &ms) < 0 || ms > nd.wd_dev->watchdog_timeout_ms)
+		ms = 0;
+	if (ms != nd.wd_reported) {
+		nd.wd_reported = ms;
+		if (nd.agent)
+			agent_request_inventory(nd.agent);
+	}
+	/* Nothing else of ours went round lately: a ping is the evidence the next feed needs. */
+	if (nd.wd && !nd.standalone && nd.view.connected &&
+	    hax_now_mono_ns() - nd.last_own_ns >= WATCHDOG_TEND_MS * 1000000ull)
+		send_msg(msg_new(MSG_PING));
+	hax_timer_add(WATCHDOG_TEND_MS, tend_watchdog, NULL, &nd.wd_timer);
+}
+
+/* The agent asks before a start or migrate-in. */
+static int may_start(void *opaque, char *err, size_t errlen)
+{
+	(void)opaque;
+	if (!nd.wd_dev || nd.wd)
+		return 0;
+	snprintf(err, errlen, "this host's watchdog %s is not armed (%s): it could not be fenced by waiting",
+		 nd.wd_dev->device, nd.wd_err ? strerror(-nd.wd_err) : "not yet");
+	return -ENOLINK;
 }
 
 static void on_tick(void *data)
@@ -938,7 +1032,6 @@ static void on_tick(void *data)
 	(void)data;
 	nd.tick_timer = 0;
 	check_quorum();
-	tend_watchdog();
 	if (nd.sd_watchdog_ms &&
 	    hax_now_mono_ns() - nd.sd_last_ping_ns >= nd.sd_watchdog_ms * 1000000ull / 2) {
 		notify_send("WATCHDOG=1");
@@ -963,7 +1056,7 @@ static int start_agent(char *err, size_t errlen)
 		.xl_migrate_ssh = nd.conf->cluster.xl_migrate_ssh,
 	};
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result,
-				.progress = agent_progress};
+				.progress = agent_progress, .may_start = may_start};
 	int i;
 
 	for (i = 0; i < nd.conf->nfences; i++) {
@@ -1014,6 +1107,8 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 	} else {
 		cluster_init(loop, &cops);
 	}
+	if (nd.wd_dev)
+		tend_watchdog(NULL);
 	on_tick(NULL);
 	return 0;
 }
@@ -1037,8 +1132,20 @@ void node_stop(void)
 		free(f);
 	}
 	stop_leading();
-	/* Stopping haxd on purpose: the domains stay, but nobody would feed the device. */
-	watchdog_close(nd.wd);
+	hax_timer_del(nd.wd_timer);
+	/* The domains stay when haxd stops (KillMode=process), and the leader counts this
+	 * host fenced once agent_lost_timeout and the watchdog wait have passed: the device
+	 * must then have reset it. So it is disarmed only when nothing hax manages is here;
+	 * a haxd that starts again in time opens and feeds it again. */
+	if (nd.wd && managed_here() > 0) {
+		hax_log(LOG_CRIT, "haxd stops with %zu domain(s) here: the watchdog %s stays armed and resets this host in %llu ms unless haxd runs again",
+			managed_here(), nd.wd_dev->device,
+			(unsigned long long)nd.wd_dev->watchdog_timeout_ms);
+		watchdog_leave(nd.wd);
+	} else {
+		watchdog_close(nd.wd);
+	}
+	nd.wd = NULL;
 	if (nd.scsi_op)
 		fence_driver_for(CONF_FENCE_SCSI)->cancel(nd.scsi_op);
 	if (!nd.standalone)
