@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "msg.h"
 #include "policy.h"
+#include "proposals.h"
 #include "status.h"
 #include "notify.h"
 #include "watchdog.h"
@@ -60,6 +61,7 @@ static struct {
 	bool synced;
 	json_t *hellos[CLUSTER_MAX_NODES];  /* by index in view.members */
 	uint64_t next_seq;                  /* leader: seq its next change produces */
+	struct proposals *props;            /* leader: its changes sent, not yet delivered */
 	struct forward *fwd;
 	uint64_t next_fwd_id;
 	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
@@ -207,6 +209,7 @@ static void apply_change(uint32_t from, const json_t *m)
 		hax_log(LOG_WARNING, "state change %llu rejected: %s", (unsigned long long)seq, err);
 		nd.state->seq = seq;
 	}
+	proposals_delivered(nd.props, seq);
 	persist();
 	events_diff(old, nd.state);
 	state_free(old);
@@ -221,14 +224,27 @@ static const struct hax_state *ops_state(void *opaque)
 	return nd.state;
 }
 
+/* A change the leader already has in flight is not sent again; a change that could not
+ * be sent does not use up its seq (the next one would not follow ours, and every member
+ * would drop it as diverged). */
 static int ops_propose(void *opaque, json_t *change)
 {
-	json_t *m = msg_new(MSG_CHANGE);
+	json_t *m;
+	int r;
 
 	(void)opaque;
-	json_object_set_new(m, "seq", json_integer((json_int_t)nd.next_seq++));
-	json_object_set_new(m, "change", change);
-	return send_msg(m);
+	if (proposals_repeat(nd.props, change)) {
+		json_decref(change);
+		return 0;
+	}
+	m = msg_new(MSG_CHANGE);
+	json_object_set_new(m, "seq", json_integer((json_int_t)nd.next_seq));
+	json_object_set(m, "change", change);
+	r = send_msg(m);
+	if (r == 0)
+		proposals_sent(nd.props, nd.next_seq++, change);
+	json_decref(change);
+	return r;
 }
 
 static int ops_command(void *opaque, const char *host, json_t *cmd)
@@ -343,6 +359,7 @@ static void start_leading(void)
 	leader_ops.migrate_live = nd.driver->live_migration;
 	nd.leader = leader_new(nd.conf, &leader_ops);
 	nd.next_seq = nd.state->seq + 1;
+	proposals_clear(nd.props);
 	for (i = 0; i < (size_t)nd.conf->nhosts; i++) {
 		const struct conf_host *h = &nd.conf->hosts[i];
 
@@ -1089,6 +1106,7 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 	nd.driver = p->driver;
 	nd.standalone = p->standalone;
 	nd.lb_tail = &nd.lb;
+	nd.props = proposals_new();
 	nd.sd_watchdog_ms = notify_watchdog_ms();
 	if (start_agent(err, errlen) < 0)
 		return -EIO;
@@ -1153,6 +1171,8 @@ void node_stop(void)
 	ipc_server_free(nd.ipc);
 	agent_free(nd.agent);
 	clear_hellos();
+	proposals_free(nd.props);
+	nd.props = NULL;
 	state_free(nd.state);
 	nd.state = NULL;
 }
