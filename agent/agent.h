@@ -8,6 +8,7 @@
 #define HAX_AGENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv.h"
@@ -29,6 +30,10 @@ struct agent_out {
 	 * the result says why (err). NULL: always allowed. (Watchdog fencing: a host whose
 	 * device is not armed must not take domains the leader would later wait out.) */
 	int (*may_start)(void *opaque, char *err, size_t errlen);
+	/* Whether hax manages the domain called name: the no-quorum policy stops or
+	 * freezes only those (an operator's own VMs on the host are not hax's to touch).
+	 * NULL: every domain listed. */
+	bool (*managed)(void *opaque, const char *name);
 };
 
 #define AGENT_PROGRESS_MS 500
@@ -52,9 +57,10 @@ void agent_free(struct agent *a);
 void agent_command(struct agent *a, const json_t *cmd);
 
 /* The no-quorum policy, for a host cut off from the quorate partition: stop every
- * domain (graceful, destroyed after stop_timeout_ms) or freeze them in place. Done once
- * per isolation; agent_rejoined() thaws frozen domains when quorum returns (a host that
- * was fenced meanwhile has them destroyed by the leader instead). */
+ * managed domain (graceful, destroyed after stop_timeout_ms) or freeze them in place.
+ * Done once per isolation; agent_rejoined() thaws the domains it froze (no others) when
+ * quorum returns (a host that was fenced meanwhile has them destroyed by the leader
+ * instead). */
 void agent_isolated(struct agent *a, bool freeze, uint64_t stop_timeout_ms);
 void agent_rejoined(struct agent *a);
 

@@ -587,24 +587,28 @@ static void host_left(struct leader *l, const struct lhost *h, const struct hax_
 	propose(l, c);
 }
 
-/* Rejoin rule: a fenced host that comes back destroys every domain it still runs before
- * it is online again (its domains may run elsewhere by now). True while purging. */
+/* Rejoin rule: a fenced host that comes back destroys every domain hax manages that it
+ * still runs before it is online again (its domains may run elsewhere by now); what hax
+ * does not manage is not its to destroy. True while purging. */
 static bool purge_fenced(struct leader *l, struct lhost *h)
 {
 	const json_t *doms = json_object_get(h->inv, "domains");
-	size_t k;
+	size_t k, n = 0;
 
 	for (k = 0; k < json_array_size(doms); k++) {
 		const char *name = json_string_value(json_object_get(json_array_get(doms, k), "name"));
 
-		if (!name || pending(l, name))
+		if (!name || !state_domain(cur(l), name))
+			continue;
+		n++;
+		if (pending(l, name))
 			continue;
 		hax_log(LOG_WARNING, "leader: fenced host %s rejoined still running %s: destroying it",
 			h->name, name);
 		command(l, h->name, name, json_pack("{s:s, s:s}", "op", "destroy", "name", name), 0,
 			l->conf->cluster.stop_timeout_ms);
 	}
-	return json_array_size(doms) > 0 || json_array_size(json_object_get(h->inv, "busy")) > 0;
+	return n > 0 || json_array_size(json_object_get(h->inv, "busy")) > 0;
 }
 
 /* Make the replicated host records follow the members' reports. */

@@ -1033,6 +1033,13 @@ static void tend_watchdog(void *data)
 	hax_timer_add(WATCHDOG_TEND_MS, tend_watchdog, NULL, &nd.wd_timer);
 }
 
+/* The no-quorum policy and the watchdog act on the domains the state lists, no others. */
+static bool managed(void *opaque, const char *name)
+{
+	(void)opaque;
+	return state_domain(nd.state, name) != NULL;
+}
+
 /* The agent asks before a start or migrate-in. */
 static int may_start(void *opaque, char *err, size_t errlen)
 {
@@ -1073,7 +1080,8 @@ static int start_agent(char *err, size_t errlen)
 		.xl_migrate_ssh = nd.conf->cluster.xl_migrate_ssh,
 	};
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result,
-				.progress = agent_progress, .may_start = may_start};
+				.progress = agent_progress, .may_start = may_start,
+				.managed = managed};
 	int i;
 
 	for (i = 0; i < nd.conf->nfences; i++) {
