@@ -1564,6 +1564,38 @@ static void fence_tick(struct leader *l)
 	}
 }
 
+void leader_remember(const struct leader *l, struct leader_memory *m)
+{
+	size_t i;
+
+	m->n = 0;
+	for (i = 0; i < l->nhosts && m->n < LEADER_MEMORY_HOSTS; i++) {
+		const struct lhost *h = &l->hosts[i];
+
+		hax_strlcpy(m->h[m->n].host, h->name, sizeof(m->h[m->n].host));
+		m->h[m->n].lost_since_ns = h->fr.lost_since_ns;
+		m->h[m->n].next_try_ns = h->fr.next_try_ns;
+		m->h[m->n].backoff_ms = h->fr.backoff_ms;
+		m->n++;
+	}
+}
+
+void leader_recall(struct leader *l, const struct leader_memory *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		struct lhost *h = lhost(l, m->h[i].host);
+
+		if (!h)
+			continue;
+		/* A host that is a member again is no longer lost (fence_tick agrees). */
+		h->fr.lost_since_ns = h->member ? 0 : m->h[i].lost_since_ns;
+		h->fr.next_try_ns = m->h[i].next_try_ns;
+		h->fr.backoff_ms = m->h[i].backoff_ms;
+	}
+}
+
 static json_t *req_fence(struct leader *l, const json_t *req, bool ack)
 {
 	const char *name = json_string_value(json_object_get(req, "host"));

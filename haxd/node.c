@@ -62,6 +62,8 @@ static struct {
 	json_t *hellos[CLUSTER_MAX_NODES];  /* by index in view.members */
 	uint64_t next_seq;                  /* leader: seq its next change produces */
 	struct proposals *props;            /* leader: its changes sent, not yet delivered */
+	struct leader_memory memory;        /* our last term's fence timers ... */
+	bool memory_valid;                  /* ... while no other host has led since */
 	struct forward *fwd;
 	uint64_t next_fwd_id;
 	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
@@ -345,6 +347,8 @@ static void stop_leading(void)
 {
 	if (!nd.leader)
 		return;
+	leader_remember(nd.leader, &nd.memory);
+	nd.memory_valid = true;
 	leader_free(nd.leader);
 	nd.leader = NULL;
 	hax_log(LOG_NOTICE, "leader role stopped");
@@ -368,6 +372,8 @@ static void start_leading(void)
 	}
 	if (nd.conf->nhosts == 0)
 		leader_set_member(nd.leader, nd.self.name, nd.self.nodeid, true, true);
+	if (nd.memory_valid)
+		leader_recall(nd.leader, &nd.memory);
 	for (i = 0; i < nd.view.nmembers; i++) {
 		const json_t *inv = json_object_get(nd.hellos[i], "inventory");
 
@@ -543,6 +549,9 @@ static void note_leader(void)
 {
 	uint32_t lid = view_leader();
 
+	/* Another host's term means our timers are stale: it may have fenced meanwhile. */
+	if (lid && lid != nd.self.nodeid)
+		nd.memory_valid = false;
 	if (!lid || lid == nd.last_leader)
 		return;
 	if (nd.last_leader) {
