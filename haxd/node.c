@@ -83,6 +83,8 @@ static struct {
 	uint64_t leader_changes;            /* times that leader was another host than before */
 	uint64_t sd_watchdog_ms, sd_last_ping_ns;
 	hax_timer_t lb_timer, tick_timer;
+	hax_timer_t persist_timer;          /* the state changed: save it once the burst is in */
+	bool persist_dirty;
 	json_t *progress;                   /* {domain: last migration progress report} */
 } nd;
 
@@ -179,13 +181,31 @@ static uint32_t view_leader(void)
 
 /* ---- the replicated state ---- */
 
-static void persist(void)
+static void persist_now(void *data)
 {
-	int r = state_save(nd.state, nd.conf->cluster.state_dir);
+	int r;
 
+	(void)data;
+	hax_timer_del(nd.persist_timer);
+	nd.persist_timer = 0;
+	if (!nd.persist_dirty)
+		return;
+	nd.persist_dirty = false;
+	r = state_save(nd.state, nd.conf->cluster.state_dir);
 	if (r < 0)
 		hax_log(LOG_CRIT, "cannot persist the state in %s: %s", nd.conf->cluster.state_dir,
 			strerror(-r));
+}
+
+/* Saving writes and fsyncs the whole state: once per burst of changes (corosync hands
+ * them over together), not once per change. Every member holds the changes meanwhile;
+ * what this host is about to do on the strength of them (an agent command) flushes
+ * first, so that a restart never finds an older state than what it acted on. */
+static void persist(void)
+{
+	nd.persist_dirty = true;
+	if (!nd.persist_timer && hax_timer_add(0, persist_now, NULL, &nd.persist_timer) < 0)
+		persist_now(NULL);
 }
 
 /* Apply a delivered change. A change every member rejects still consumes its seq, so
@@ -861,8 +881,10 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 		break;
 	case MSG_COMMAND:
 		if (nd.agent && nodeid == view_leader() &&
-		    strcmp(json_string_value(json_object_get(m, "to")), nd.self.name) == 0)
+		    strcmp(json_string_value(json_object_get(m, "to")), nd.self.name) == 0) {
+			persist_now(NULL);
 			agent_command(nd.agent, json_object_get(m, "cmd"));
+		}
 		break;
 	case MSG_RESULT:
 		if (nd.leader)
@@ -1154,6 +1176,7 @@ void node_stop(void)
 
 	hax_timer_del(nd.tick_timer);
 	hax_timer_del(nd.lb_timer);
+	persist_now(NULL);
 	while ((m = nd.lb)) {
 		nd.lb = m->next;
 		free(m);
