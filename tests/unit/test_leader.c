@@ -1,10 +1,16 @@
 /*
- * Fence timers outlive a view change (issue 12 item 13). Every view change ends a leader
+ * The leader on its ops seam (a fake clock, proposals applied to a local state, a fence
+ * device and agents that the test answers), for two rules of issue 12 item 13:
+ *
+ * Fence timers outlive a view change. Every view change ends a leader
  * term: node.c frees the leader and makes a new one, handing over leader_remember() /
  * leader_recall(). A host agent-lost for 6 s of a 10 s agent_lost_timeout is fenced
  * 4 s into the next term, not 10 s; a fence that failed backs off across the next term
- * rather than being retried at once. The leader runs here on its ops seam: a fake clock,
- * proposals applied to a local state, a fence device that the test answers.
+ * rather than being retried at once.
+ *
+ * The rejoin purge destroys only what hax manages: a fenced host that comes back running
+ * a managed domain and an operator's own VM gets a destroy for the first only, and is
+ * let online once the managed one is gone, the other still running.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,10 +55,12 @@ static int ops_propose(void *o, json_t *c)
 	return 0;
 }
 
+static json_t *commands;   /* every command sent, as {"to", "cmd"} */
+
 static int ops_command(void *o, const char *host, json_t *cmd)
 {
-	(void)o, (void)host;
-	json_decref(cmd);
+	(void)o;
+	json_array_append_new(commands, json_pack("{s:s, s:o}", "to", host, "cmd", cmd));
 	return 0;
 }
 
@@ -164,6 +172,86 @@ static void test_timers_survive_view_changes(void **unused)
 	run(true);
 }
 
+static json_t *inventory(const char *host, int nodeid, const char *dom1, const char *dom2, int gen)
+{
+	json_t *doms = json_array();
+
+	if (dom1)
+		json_array_append_new(doms, json_pack("{s:s, s:i, s:s, s:i, s:i}", "name", dom1,
+						      "incarnation", 1, "state", "running",
+						      "memory_mib", 64, "vcpus", 1));
+	if (dom2)
+		json_array_append_new(doms, json_pack("{s:s, s:i, s:s, s:i, s:i}", "name", dom2,
+						      "incarnation", 0, "state", "running",
+						      "memory_mib", 64, "vcpus", 1));
+	return json_pack("{s:s, s:s, s:i, s:o, s:[], s:i, s:i, s:i}", "op", "inventory", "host",
+			 host, "nodeid", nodeid, "domains", doms, "busy", "mem_total_mib", 4096,
+			 "vcpus_total", 8, "gen", gen);
+}
+
+static void test_purge_only_managed(void **unused)
+{
+	struct leader *l = leader_new(&conf, &ops);
+	json_t *inv;
+	size_t i;
+
+	(void)unused;
+	now_ms = 0;
+	commands = json_array();
+	st = state_new("t");
+	/* h2 was fenced; d1 (managed) was restarted on h1 meanwhile. */
+	ops_propose(NULL, json_pack("{s:s, s:s, s:i, s:s}", "op", "host-set", "name", "h1",
+				    "nodeid", 1, "state", "online"));
+	ops_propose(NULL, json_pack("{s:s, s:s, s:i, s:s}", "op", "host-set", "name", "h2",
+				    "nodeid", 2, "state", "fenced"));
+	ops_propose(NULL, json_pack("{s:s, s:{s:s, s:s, s:i, s:i}}", "op", "domain-add", "domain",
+				    "name", "d1", "definition", "disk = /d1\n", "memory_mib", 64,
+				    "vcpus", 1));
+	leader_set_member(l, "h1", 1, true, true);
+	leader_set_member(l, "h2", 2, true, true);
+	inv = inventory("h1", 1, NULL, NULL, 0);
+	leader_on_inventory(l, inv);
+	json_decref(inv);
+	/* h2 rejoins still running d1 and the operator's own vm-ops. */
+	inv = inventory("h2", 2, "d1", "vm-ops", 0);
+	leader_on_inventory(l, inv);
+	json_decref(inv);
+	leader_tick(l);
+	for (i = 0; i < json_array_size(commands); i++) {
+		const json_t *c = json_array_get(commands, i);
+		const json_t *cmd = json_object_get(c, "cmd");
+
+		if (strcmp(json_string_value(json_object_get(c, "to")), "h2") != 0)
+			continue;
+		assert_string_equal(json_string_value(json_object_get(cmd, "op")), "destroy");
+		assert_string_equal(json_string_value(json_object_get(cmd, "name")), "d1");
+	}
+	assert_int_equal(state_host(st, "h2")->state, HOST_FENCED);
+	/* d1 is gone from h2; vm-ops still runs there: h2 may come back online. */
+	{
+		json_t *res = json_pack("{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:i}", "op", "result",
+					"host", "h2", "cmd", "destroy", "name", "d1",
+					"incarnation", 0, "ok", 1, "error", "", "gen", 1);
+
+		leader_on_result(l, res);
+		json_decref(res);
+	}
+	inv = inventory("h2", 2, NULL, "vm-ops", 1);
+	leader_on_inventory(l, inv);
+	json_decref(inv);
+	leader_tick(l);
+	assert_int_equal(state_host(st, "h2")->state, HOST_ONLINE);
+	for (i = 0; i < json_array_size(commands); i++) {
+		const json_t *cmd = json_object_get(json_array_get(commands, i), "cmd");
+		const char *name = json_string_value(json_object_get(cmd, "name"));
+
+		assert_false(name && strcmp(name, "vm-ops") == 0);
+	}
+	leader_free(l);
+	state_free(st);
+	json_decref(commands);
+}
+
 int main(void)
 {
 	const char *text = "[cluster]\nname = t\nagent_lost_timeout = 10s\nfence_retry = 5s\n"
@@ -172,6 +260,7 @@ int main(void)
 	struct conf_errors errs = {0};
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_timers_survive_view_changes),
+	    cmocka_unit_test(test_purge_only_managed),
 	};
 
 	if (conf_parse_string("test", text, &conf, &errs) < 0) {
