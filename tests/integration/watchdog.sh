@@ -14,7 +14,9 @@ need_tool tgtd tgt
 
 export HAX_IPC="hax-it-watchdog-$$"
 IQN=iqn.2026-11.org.hax.test:watchdog
-ctl=${HAX_TEST_TGT_CTL:-7105}
+# Not HAX_TEST_TGT_CTL itself: that is the lab's tgtd, whose control socket (a path in
+# /var/run/tgtd) this test would share and, at cleanup, shut down.
+ctl=$(( ${HAX_TEST_TGT_CTL:-7005} + 100 ))
 tgt_start "$ctl" $((3300 + ctl % 100)) "$IQN" 1 4 || fail "tgtd setup"
 
 conf() {
