@@ -246,27 +246,24 @@ static const struct hax_state *ops_state(void *opaque)
 	return nd.state;
 }
 
-/* A change the leader already has in flight is not sent again; a change that could not
- * be sent does not use up its seq (the next one would not follow ours, and every member
- * would drop it as diverged). */
-static int ops_propose(void *opaque, json_t *change)
+static int send_change(void *opaque, uint64_t seq, const json_t *change)
 {
-	json_t *m;
-	int r;
+	json_t *m = msg_new(MSG_CHANGE);
 
 	(void)opaque;
-	if (proposals_repeat(nd.props, change)) {
-		json_decref(change);
-		return 0;
-	}
-	m = msg_new(MSG_CHANGE);
-	json_object_set_new(m, "seq", json_integer((json_int_t)nd.next_seq));
-	json_object_set(m, "change", change);
-	r = send_msg(m);
-	if (r == 0)
-		proposals_sent(nd.props, nd.next_seq++, change);
+	json_object_set_new(m, "seq", json_integer((json_int_t)seq));
+	json_object_set(m, "change", (json_t *)change);
+	return send_msg(m);
+}
+
+/* A change the leader already has in flight is not sent again; a change that could not
+ * be sent does not use up its seq (haxd/proposals.h). */
+static int ops_propose(void *opaque, json_t *change)
+{
+	int r = proposals_propose(nd.props, &nd.next_seq, change, send_change, opaque);
+
 	json_decref(change);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static int ops_command(void *opaque, const char *host, json_t *cmd)

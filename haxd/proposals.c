@@ -106,6 +106,20 @@ void proposals_sent(struct proposals *p, uint64_t seq, const json_t *change)
 	p->n++;
 }
 
+int proposals_propose(struct proposals *p, uint64_t *next_seq, const json_t *change,
+		      proposals_send_fn send, void *opaque)
+{
+	int r;
+
+	if (proposals_repeat(p, change))
+		return 1;
+	r = send(opaque, *next_seq, change);
+	if (r < 0)
+		return r;
+	proposals_sent(p, (*next_seq)++, change);
+	return 0;
+}
+
 void proposals_delivered(struct proposals *p, uint64_t seq)
 {
 	size_t k = 0, i;

@@ -23,6 +23,13 @@ void proposals_free(struct proposals *p);   /* accepts NULL */
 bool proposals_repeat(const struct proposals *p, const json_t *change);
 /* change was sent and produces state seq. */
 void proposals_sent(struct proposals *p, uint64_t seq, const json_t *change);
+/* Propose change (borrowed): unless it repeats, send(opaque, *next_seq, change) and, if
+ * that succeeded, record it and advance *next_seq. A failed send leaves *next_seq alone:
+ * a skipped seq would make every member drop the next change as diverged. 0 sent, 1 a
+ * repeat (nothing sent), or send's -errno. */
+typedef int (*proposals_send_fn)(void *opaque, uint64_t seq, const json_t *change);
+int proposals_propose(struct proposals *p, uint64_t *next_seq, const json_t *change,
+		      proposals_send_fn send, void *opaque);
 /* Every change up to seq has been delivered (applied or rejected). */
 void proposals_delivered(struct proposals *p, uint64_t seq);
 /* A new view: nothing is in flight any more (the next leader starts afresh). */

@@ -2,8 +2,9 @@
  * The leader's changes in flight (haxd/proposals.c, issue 12 item 13): a change identical
  * (its stamp aside) to the last one in flight for its object is a repeat; one that
  * differs, or one after another change to the same object, is not; delivery forgets
- * everything up to its seq; a new view forgets everything.
+ * everything up to its seq; a new view forgets everything; a failed send uses no seq.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,11 +78,55 @@ static void test_objects_of_other_ops(void **state)
 	proposals_free(p);
 }
 
+struct wire {
+	int fail;                /* refuse this many sends first */
+	uint64_t seqs[8];
+	size_t n;
+};
+
+static int send_stub(void *opaque, uint64_t seq, const json_t *change)
+{
+	struct wire *w = opaque;
+
+	(void)change;
+	if (w->fail > 0) {
+		w->fail--;
+		return -ENOBUFS;
+	}
+	w->seqs[w->n++] = seq;
+	return 0;
+}
+
+/* A send that fails does not use up its seq: the next change carries it, so the
+ * members see an unbroken numbering. Repeats send nothing and use nothing. */
+static void test_failed_send_keeps_seq(void **state)
+{
+	struct proposals *p = proposals_new();
+	json_t *a = dom_set("d1", "starting", 1), *b = dom_set("d2", "starting", 2);
+	struct wire w = {.fail = 1};
+	uint64_t next = 5;
+
+	(void)state;
+	assert_int_equal(proposals_propose(p, &next, a, send_stub, &w), -ENOBUFS);
+	assert_int_equal(next, 5);
+	assert_int_equal(proposals_count(p), 0);
+	assert_int_equal(proposals_propose(p, &next, a, send_stub, &w), 0);
+	assert_int_equal(proposals_propose(p, &next, a, send_stub, &w), 1);
+	assert_int_equal(proposals_propose(p, &next, b, send_stub, &w), 0);
+	assert_int_equal(next, 7);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.seqs[0], 5);
+	assert_int_equal(w.seqs[1], 6);
+	json_decref(a), json_decref(b);
+	proposals_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_repeat_in_flight),
 	    cmocka_unit_test(test_objects_of_other_ops),
+	    cmocka_unit_test(test_failed_send_keeps_seq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
