@@ -46,7 +46,7 @@ struct agent {
 	 * domain may be in neither the list nor the busy set): such a list is redone. */
 	uint64_t gen, list_gen;
 	struct snap_waiter *waiters;
-	bool frozen;           /* the no-quorum policy froze our domains */
+	json_t *frozen;        /* names the no-quorum policy froze; NULL = none */
 	bool freeze;           /* isolation policy pending: freeze rather than stop */
 	uint64_t stop_timeout_ms;
 	struct demote *demotes; /* DRBD resources being made Secondary after a domain left */
@@ -496,6 +496,18 @@ void agent_command(struct agent *a, const json_t *cmd)
 		send_result(a, op_name, name, (uint64_t)inc, -EBUSY, "an operation is in progress");
 		return;
 	}
+	if ((strcmp(op_name, "start") == 0 || strcmp(op_name, "migrate-in") == 0) &&
+	    a->out.may_start) {
+		char why[200];
+
+		why[0] = '\0';
+		r = a->out.may_start(a->out.opaque, why, sizeof(why));
+		if (r < 0) {
+			hax_log(LOG_ERR, "agent: %s %s refused: %s", op_name, name, why);
+			send_result(a, op_name, name, (uint64_t)inc, r, why[0] ? why : NULL);
+			return;
+		}
+	}
 	op = hax_xcalloc(1, sizeof(*op));
 	op->agent = a;
 	hax_strlcpy(op->cmd, op_name, sizeof(op->cmd));
@@ -569,6 +581,7 @@ void agent_free(struct agent *a)
 		free(w);
 	}
 	json_decref(a->last);
+	json_decref(a->frozen);
 	free(a);
 }
 
@@ -577,6 +590,16 @@ void agent_request_inventory(struct agent *a)
 	a->force = true;
 	if (!a->listing)
 		schedule_poll(a, 0);
+}
+
+size_t agent_ops_in_flight(const struct agent *a)
+{
+	const struct agent_op *op;
+	size_t n = 0;
+
+	for (op = a->ops; op; op = op->next)
+		n++;
+	return n;
 }
 
 const json_t *agent_last_inventory(const struct agent *a)
@@ -597,11 +620,19 @@ static void isolate_now(void *opaque, const json_t *inv)
 
 		if (!name)
 			continue;
+		if (a->out.managed && !a->out.managed(a->out.opaque, name)) {
+			hax_log(LOG_INFO, "agent: no quorum: %s is not managed by hax, leaving it", name);
+			continue;
+		}
 		if (a->freeze) {
 			r = a->drv->pause ? a->drv->pause(a->hv, name, true) : -EOPNOTSUPP;
 			hax_log(r < 0 ? LOG_ERR : LOG_WARNING, "agent: no quorum: froze %s%s%s", name,
 				r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
-			a->frozen = a->frozen || r == 0;
+			if (r == 0) {
+				if (!a->frozen)
+					a->frozen = json_array();
+				json_array_append_new(a->frozen, json_string(name));
+			}
 			continue;
 		}
 		hax_log(LOG_WARNING, "agent: no quorum: stopping %s", name);
@@ -619,26 +650,19 @@ void agent_isolated(struct agent *a, bool freeze, uint64_t stop_timeout_ms)
 	agent_snapshot(a, isolate_now, a);
 }
 
-static void thaw_now(void *opaque, const json_t *inv)
-{
-	struct agent *a = opaque;
-	const json_t *doms = json_object_get(inv, "domains");
-	size_t i;
-
-	for (i = 0; i < json_array_size(doms); i++) {
-		const char *name = json_string_value(json_object_get(json_array_get(doms, i), "name"));
-
-		if (name && a->drv->pause && a->drv->pause(a->hv, name, false) == 0)
-			hax_log(LOG_NOTICE, "agent: quorum is back: thawed %s", name);
-	}
-}
-
+/* Only what the policy froze: a domain paused by someone else stays paused. */
 void agent_rejoined(struct agent *a)
 {
-	if (!a->frozen)
-		return;
-	a->frozen = false;
-	agent_snapshot(a, thaw_now, a);
+	size_t i;
+
+	for (i = 0; i < json_array_size(a->frozen); i++) {
+		const char *name = json_string_value(json_array_get(a->frozen, i));
+
+		if (a->drv->pause && a->drv->pause(a->hv, name, false) == 0)
+			hax_log(LOG_NOTICE, "agent: quorum is back: thawed %s", name);
+	}
+	json_decref(a->frozen);
+	a->frozen = NULL;
 }
 
 void agent_snapshot(struct agent *a, agent_snapshot_fn fn, void *opaque)

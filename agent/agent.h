@@ -8,6 +8,7 @@
 #define HAX_AGENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "hv.h"
@@ -25,6 +26,14 @@ struct agent_out {
 	 *  "percent","downtime_ms","elapsed_ms"} during a migrate-out, at most
 	 *  AGENT_PROGRESS_MS apart (and the last one); borrowed. NULL: not reported. */
 	void (*progress)(void *opaque, const json_t *prog);
+	/* Asked before a start or migrate-in runs: 0 lets it run; -errno refuses it, and
+	 * the result says why (err). NULL: always allowed. (Watchdog fencing: a host whose
+	 * device is not armed must not take domains the leader would later wait out.) */
+	int (*may_start)(void *opaque, char *err, size_t errlen);
+	/* Whether hax manages the domain called name: the no-quorum policy stops or
+	 * freezes only those (an operator's own VMs on the host are not hax's to touch).
+	 * NULL: every domain listed. */
+	bool (*managed)(void *opaque, const char *name);
 };
 
 #define AGENT_PROGRESS_MS 500
@@ -48,9 +57,10 @@ void agent_free(struct agent *a);
 void agent_command(struct agent *a, const json_t *cmd);
 
 /* The no-quorum policy, for a host cut off from the quorate partition: stop every
- * domain (graceful, destroyed after stop_timeout_ms) or freeze them in place. Done once
- * per isolation; agent_rejoined() thaws frozen domains when quorum returns (a host that
- * was fenced meanwhile has them destroyed by the leader instead). */
+ * managed domain (graceful, destroyed after stop_timeout_ms) or freeze them in place.
+ * Done once per isolation; agent_rejoined() thaws the domains it froze (no others) when
+ * quorum returns (a host that was fenced meanwhile has them destroyed by the leader
+ * instead). */
 void agent_isolated(struct agent *a, bool freeze, uint64_t stop_timeout_ms);
 void agent_rejoined(struct agent *a);
 
@@ -62,6 +72,9 @@ void agent_request_inventory(struct agent *a);
  * a borrowed reference; it is not called if the agent is freed first. */
 typedef void (*agent_snapshot_fn)(void *opaque, const json_t *inv);
 void agent_snapshot(struct agent *a, agent_snapshot_fn fn, void *opaque);
+
+/* Operations in flight now (starts, stops, migrations...), whatever the last list said. */
+size_t agent_ops_in_flight(const struct agent *a);
 
 /* The last inventory sent (borrowed; NULL before the first). */
 const json_t *agent_last_inventory(const struct agent *a);

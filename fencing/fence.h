@@ -18,6 +18,9 @@
 struct fence_target {
 	const char *host;          /* the victim's name, as in [host NAME] */
 	uint32_t nodeid;
+	/* The watchdog timeout the target last reported its device armed with (ms), as the
+	 * replicated state records it; 0 = not reported armed. */
+	uint64_t watchdog_ms;
 };
 
 struct fence_op;

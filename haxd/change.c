@@ -132,12 +132,12 @@ static int apply_epoch(struct hax_state *s, const json_t *c, char *err, size_t e
 static int apply_host_set(struct hax_state *s, const json_t *c, char *err, size_t errlen)
 {
 	const char *name = get_str(c, "name"), *st = get_str(c, "state");
-	uint64_t nodeid, mt = 0, mf = 0, vc = 0;
+	uint64_t nodeid, mt = 0, mf = 0, vc = 0, wd = 0;
 	enum host_state hs = HOST_UNKNOWN;
 	struct hax_host *h;
 	bool maint = false, evac = false;
 	uint64_t conc = 0;
-	int r_mt, r_mf, r_vc, r_m, r_e, r_c;
+	int r_mt, r_mf, r_vc, r_m, r_e, r_c, r_wd;
 
 	if (!name || get_u64(c, "nodeid", 0x7fffffff, &nodeid) != 1 || nodeid == 0)
 		return fail(err, errlen, "host-set: name and nodeid required");
@@ -149,7 +149,8 @@ static int apply_host_set(struct hax_state *s, const json_t *c, char *err, size_
 	r_m = get_bool(c, "maintenance", &maint);
 	r_e = get_bool(c, "evacuating", &evac);
 	r_c = get_u64(c, "evacuate_concurrency", 64, &conc);
-	if (r_mt < 0 || r_mf < 0 || r_vc < 0 || r_m < 0 || r_e < 0 || r_c < 0)
+	r_wd = get_u64(c, "watchdog_ms", 24ull * 3600 * 1000, &wd);
+	if (r_mt < 0 || r_mf < 0 || r_vc < 0 || r_m < 0 || r_e < 0 || r_c < 0 || r_wd < 0)
 		return fail(err, errlen, "host-set %s: bad member type", name);
 	if (state_add_host(s, name, (uint32_t)nodeid, &h) < 0)
 		return fail(err, errlen, "host-set: cannot add host %s (nodeid %llu)", name,
@@ -173,6 +174,8 @@ static int apply_host_set(struct hax_state *s, const json_t *c, char *err, size_
 		h->evacuating = evac;
 	if (r_c)
 		h->evacuate_concurrency = (uint32_t)conc;
+	if (r_wd)
+		h->watchdog_ms = wd;
 	return 0;
 }
 

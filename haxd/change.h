@@ -16,7 +16,7 @@
  * unchanged. Ops:
  *   {"op":"epoch","epoch":N,["members":[host...]]}   new leader term (N > current)
  *   {"op":"host-set","name","nodeid",["state"],["maintenance"],["mem_total_mib"],
- *    ["mem_free_mib"],["vcpus_total"]}               adds the host if absent
+ *    ["mem_free_mib"],["vcpus_total"],["watchdog_ms"]}  adds the host if absent
  *   {"op":"domain-add","domain":{...}}               a domain_to_json object
  *   {"op":"domain-remove","name"}
  *   {"op":"domain-set","name",["enabled"],["state"],["host"],["target"],["incarnation"],

@@ -13,6 +13,7 @@
 #include <corosync/quorum.h>
 
 #include "loop.h"
+#include "msgq.h"
 #include "util.h"
 
 #define GROUP_NAME "haxd"
@@ -52,7 +53,8 @@ static struct {
 	size_t nnames;
 	struct node_name names[CLUSTER_MAX_NODES];
 	uint32_t token_ms, consensus_ms;   /* corosync's effective totem timeouts */
-	struct queued *queue, **queue_tail;
+	struct msgq sendq;       /* what corosync has not taken yet (TRY_AGAIN), bounded */
+	bool logged_full;        /* the queue overflowed: said once per episode */
 	/* Messages delivered after a group or ring change that cannot be reported yet (the
 	 * quorum side has not caught up): they belong to the coming view, so they are held
 	 * and delivered right after it. */
@@ -136,8 +138,6 @@ static size_t set_nodes(uint32_t *out, const uint32_t *ids, size_t n)
 
 static void teardown(void)
 {
-	struct queued *q;
-
 	if (cl.up) {
 		qb_loop_poll_del(cl.loop, cl.cpg_fd);
 		qb_loop_poll_del(cl.loop, cl.q_fd);
@@ -149,11 +149,7 @@ static void teardown(void)
 	free_held();
 	cl.quorate = false;
 	cl.ncpg = cl.nq = 0;
-	while ((q = cl.queue)) {
-		cl.queue = q->next;
-		free(q);
-	}
-	cl.queue_tail = &cl.queue;
+	msgq_clear(&cl.sendq);
 	hax_timer_del(cl.send_timer);
 	cl.send_timer = 0;
 }
@@ -423,11 +419,11 @@ static void connect_now(void *data)
 
 static void flush_queue(void *data)
 {
-	struct queued *q;
+	struct msgq_item *q;
 
 	(void)data;
 	cl.send_timer = 0;
-	while ((q = cl.queue)) {
+	while ((q = msgq_peek(&cl.sendq))) {
 		struct iovec iov = {.iov_base = q->buf, .iov_len = q->len};
 		cs_error_t r = cpg_mcast_joined(cl.cpg, CPG_TYPE_AGREED, &iov, 1);
 
@@ -438,26 +434,28 @@ static void flush_queue(void *data)
 		if (r != CS_OK)
 			hax_log(LOG_ERR, "cluster: message of %zu bytes not sent (error %d), dropping it",
 				q->len, (int)r);
-		cl.queue = q->next;
-		if (!cl.queue)
-			cl.queue_tail = &cl.queue;
-		free(q);
+		msgq_drop(&cl.sendq);
 	}
+	if (cl.logged_full)
+		hax_log(LOG_NOTICE, "cluster: corosync takes messages again, send queue empty");
+	cl.logged_full = false;
 }
 
 int cluster_send(const void *buf, size_t len)
 {
-	struct queued *q;
+	int r;
 
 	if (!cl.up || !cl.joined)
 		return -ENOTCONN;
 	/* Always through the queue, so that order is kept across TRY_AGAIN. */
-	q = hax_xmalloc(sizeof(*q) + len);
-	q->next = NULL;
-	q->len = len;
-	memcpy(q->buf, buf, len);
-	*cl.queue_tail = q;
-	cl.queue_tail = &q->next;
+	r = msgq_push(&cl.sendq, 0, buf, len);
+	if (r < 0) {
+		if (!cl.logged_full)
+			hax_log(LOG_ERR, "cluster: corosync has answered TRY_AGAIN to %zu queued message(s) (%zu bytes): send queue full, refusing new messages until it drains",
+				cl.sendq.n, cl.sendq.bytes);
+		cl.logged_full = true;
+		return r;
+	}
 	if (!cl.send_timer)
 		flush_queue(NULL);
 	return 0;
@@ -467,7 +465,7 @@ int cluster_init(qb_loop_t *loop, const struct cluster_ops *ops)
 {
 	cl.loop = loop;
 	cl.ops = *ops;
-	cl.queue_tail = &cl.queue;
+	msgq_init(&cl.sendq, MSGQ_MAX_MSGS, MSGQ_MAX_BYTES);
 	cl.held_tail = &cl.held;
 	cl.hold = true;
 	connect_now(NULL);

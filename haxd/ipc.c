@@ -1,8 +1,6 @@
 #include "ipc.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,24 +58,11 @@ static struct qb_ipcs_poll_handlers poll_handlers = {
 	.dispatch_del = dispatch_del,
 };
 
-static bool user_in_group(uid_t uid, gid_t primary, gid_t want)
-{
-	struct passwd *pw = getpwuid(uid);
-	gid_t groups[256];
-	int n = HAX_ARRAY_SIZE(groups), i;
-
-	if (primary == want)
-		return true;
-	if (!pw || getgrouplist(pw->pw_name, primary, groups, &n) < 0)
-		return false;
-	for (i = 0; i < n; i++)
-		if (groups[i] == want)
-			return true;
-	return false;
-}
-
 /* The supplementary groups the client process really has (newgrp, setpriv, sg): read
- * from /proc, since the socket only carries the primary gid. */
+ * from /proc, since the socket only carries the primary gid. The kernel's credentials
+ * decide, never the user and group databases: an NSS lookup (LDAP, sssd...) could block
+ * the loop that everything in haxd runs on, and a process has the groups it was given
+ * at login, like every other permission check on the host. */
 static bool process_in_group(pid_t pid, gid_t want)
 {
 	char path[64], line[4096];
@@ -115,7 +100,7 @@ static int32_t conn_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 
 	if (srv->client_gid != (gid_t)-1) {
 		qb_ipcs_connection_stats_get(c, &st, 0);
-		member = user_in_group(uid, gid, srv->client_gid) ||
+		member = gid == srv->client_gid ||
 			 (st.client_pid > 0 && process_in_group(st.client_pid, srv->client_gid));
 	}
 	if (uid != 0 && !member) {

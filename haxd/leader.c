@@ -703,24 +703,28 @@ static void host_left(struct leader *l, const struct lhost *h, const struct hax_
 }
 
 /* Rejoin rule: a fenced host (or one whose fence was under way) that comes back destroys
- * every domain it still runs before it is online again (its domains may run elsewhere by
- * now, or be unable to write). True while purging. */
+ * every domain hax manages that it still runs before it is online again (its domains may
+ * run elsewhere by now, or be unable to write); what hax does not manage is not its to
+ * destroy. True while purging. */
 static bool purge_fenced(struct leader *l, struct lhost *h)
 {
 	const json_t *doms = json_object_get(h->inv, "domains");
-	size_t k;
+	size_t k, n = 0;
 
 	for (k = 0; k < json_array_size(doms); k++) {
 		const char *name = json_string_value(json_object_get(json_array_get(doms, k), "name"));
 
-		if (!name || pending(l, name))
+		if (!name || !state_domain(cur(l), name))
+			continue;
+		n++;
+		if (pending(l, name))
 			continue;
 		hax_log(LOG_WARNING, "leader: fenced host %s rejoined still running %s: destroying it",
 			h->name, name);
 		command(l, h->name, name, json_pack("{s:s, s:s}", "op", "destroy", "name", name), 0,
 			l->conf->cluster.stop_timeout_ms);
 	}
-	return json_array_size(doms) > 0 || json_array_size(json_object_get(h->inv, "busy")) > 0;
+	return n > 0 || json_array_size(json_object_get(h->inv, "busy")) > 0;
 }
 
 /* Make the replicated host records follow the members' reports. */
@@ -754,6 +758,27 @@ static void sync_hosts(struct leader *l)
 		json_object_set_new(c, "state", json_string("online"));
 		json_object_set_new(c, "mem_total_mib", json_integer(mem));
 		json_object_set_new(c, "vcpus_total", json_integer(cpu));
+		propose(l, c);
+	}
+}
+
+/* Record in the replicated state the watchdog each member reports armed (its accepted
+ * timeout; 0 or absent: not armed), so that any later leader's watchdog fence trusts a
+ * wait only for a host that said its device would reset it in time. */
+static void sync_watchdogs(struct leader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nhosts; i++) {
+		const struct lhost *h = &l->hosts[i];
+		const struct hax_host *sh = state_host(cur(l), h->name);
+		json_int_t ms = json_integer_value(json_object_get(h->inv, "watchdog_ms"));
+		json_t *c;
+
+		if (!h->member || !h->inv || !sh || ms < 0 || sh->watchdog_ms == (uint64_t)ms)
+			continue;
+		c = change_host_set(h->name, sh->nodeid);
+		json_object_set_new(c, "watchdog_ms", json_integer(ms));
 		propose(l, c);
 	}
 }
@@ -932,6 +957,7 @@ void leader_tick(struct leader *l)
 	expire_pending(l);
 	note_reporting(l);
 	sync_hosts(l);
+	sync_watchdogs(l);
 	fence_tick(l);
 	if (!all_members_reported(l))
 		return;
@@ -1325,6 +1351,22 @@ static void evacuate_tick(struct leader *l)
 		ml.total++;
 		a = host_index(s, d->host);
 		b = host_index(s, d->target);
+		if (a < nh)
+			ml.host[a]++;
+		if (b < nh)
+			ml.host[b]++;
+	}
+	/* A migration whose intent is not applied yet (its migrate-in is on its way) holds
+	 * its bounds too, or the next tick would start one more. */
+	for (i = 0; i < l->npend; i++) {
+		const struct hax_domain *d = state_domain(s, l->pend[i].name);
+		size_t a, b;
+
+		if (!d || d->state == DOM_MIGRATING || strcmp(l->pend[i].cmd, "migrate-in") != 0)
+			continue;
+		ml.total++;
+		a = host_index(s, d->host);
+		b = host_index(s, l->pend[i].host);
 		if (a < nh)
 			ml.host[a]++;
 		if (b < nh)
@@ -1856,6 +1898,38 @@ static json_t *peer_fence_check(struct leader *l, const json_t *req, const char 
 	hax_strlcpy(slot->requester, from, sizeof(slot->requester));
 	hax_strlcpy(slot->target, target, sizeof(slot->target));
 	return NULL;
+}
+
+void leader_remember(const struct leader *l, struct leader_memory *m)
+{
+	size_t i;
+
+	m->n = 0;
+	for (i = 0; i < l->nhosts && m->n < LEADER_MEMORY_HOSTS; i++) {
+		const struct lhost *h = &l->hosts[i];
+
+		hax_strlcpy(m->h[m->n].host, h->name, sizeof(m->h[m->n].host));
+		m->h[m->n].lost_since_ns = h->fr.lost_since_ns;
+		m->h[m->n].next_try_ns = h->fr.next_try_ns;
+		m->h[m->n].backoff_ms = h->fr.backoff_ms;
+		m->n++;
+	}
+}
+
+void leader_recall(struct leader *l, const struct leader_memory *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		struct lhost *h = lhost(l, m->h[i].host);
+
+		if (!h)
+			continue;
+		/* A host that is a member again is no longer lost (fence_tick agrees). */
+		h->fr.lost_since_ns = h->member ? 0 : m->h[i].lost_since_ns;
+		h->fr.next_try_ns = m->h[i].next_try_ns;
+		h->fr.backoff_ms = m->h[i].backoff_ms;
+	}
 }
 
 static json_t *req_fence(struct leader *l, const json_t *req, bool ack)

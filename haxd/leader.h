@@ -75,6 +75,23 @@ void leader_tick(struct leader *l);
  * evacuate) answers "plan":[{"domain","target"|null,"reason"}] and "fits". */
 json_t *leader_request(struct leader *l, const json_t *req);
 
+/* What one leader's term hands the next term on the same host: every view change ends
+ * a term (node.c makes a new leader), but a host agent-lost for a while is still so, and
+ * a fence that kept failing still backs off. Without this a cluster whose views change
+ * more often than agent_lost_timeout never fences an agent-lost host, and every view
+ * change retries failed fences at once. Per host, monotonic ns / ms. */
+#define LEADER_MEMORY_HOSTS 64
+struct leader_memory {
+	size_t n;
+	struct {
+		char host[HAX_NAME_MAX];
+		uint64_t lost_since_ns, next_try_ns, backoff_ms;
+	} h[LEADER_MEMORY_HOSTS];
+};
+void leader_remember(const struct leader *l, struct leader_memory *m);
+/* After leader_set_member for every host; hosts unknown to l are skipped. */
+void leader_recall(struct leader *l, const struct leader_memory *m);
+
 /* Per-host runtime facts for status: is it a member, has it reported. */
 bool leader_host_reported(const struct leader *l, const char *host);
 

@@ -8,6 +8,7 @@
 
 static const char *const type_names[MSG_TYPE_COUNT] = {
 	"hello", "change", "inventory", "command", "result", "request", "reply", "progress",
+    "ping",
 };
 
 /* Required members per type: "o" object, "O" object or null, "s" string, "i" integer >= 0. */
@@ -20,6 +21,7 @@ static const char *const required[MSG_TYPE_COUNT][5][2] = {
 	[MSG_REQUEST] = {{"id", "i"}, {"origin", "i"}, {"req", "o"}},
 	[MSG_REPLY] = {{"id", "i"}, {"to", "i"}, {"reply", "o"}},
 	[MSG_PROGRESS] = {{"prog", "o"}},
+	[MSG_PING] = {{NULL, NULL}},
 };
 
 const char *msg_type_name(enum msg_type type)

@@ -23,7 +23,11 @@
  *   result    res:{...}                                  agent to leader
  *   request   id, origin:nodeid, req:{cmd...}            haxctl forwarded to the leader
  *   reply     id, to:nodeid, reply:{ok...}               the leader's answer
- *   progress  prog:{...}                                 a migration's progress, to all */
+ *   progress  prog:{...}                                 a migration's progress, to all
+ *   ping      (nothing)                                  a host with an armed watchdog,
+ *             when it has sent nothing else lately: its delivery back to the sender is
+ *             the fresh evidence of a working quorate ring that a feed needs; others
+ *             ignore it */
 enum msg_type {
 	MSG_HELLO,
 	MSG_CHANGE,
@@ -33,6 +37,7 @@ enum msg_type {
 	MSG_REQUEST,
 	MSG_REPLY,
 	MSG_PROGRESS,
+	MSG_PING,
 	MSG_TYPE_COUNT
 };
 

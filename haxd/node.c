@@ -25,6 +25,8 @@
 #include "leader.h"
 #include "loop.h"
 #include "msg.h"
+#include "policy.h"
+#include "proposals.h"
 #include "status.h"
 #include "sync.h"
 #include "notify.h"
@@ -68,12 +70,19 @@ static struct {
 	bool hello_sent;                    /* in this view */
 	hax_timer_t hello_timer;            /* hello_without_inventory */
 	uint64_t next_seq;                  /* leader: seq its next change produces */
+	struct proposals *props;            /* leader: its changes sent, not yet delivered */
+	struct leader_memory memory;        /* our last term's fence timers ... */
+	bool memory_valid;                  /* ... while no other host has led since */
 	struct forward *fwd;
 	uint64_t next_fwd_id;
 	struct loopback *lb, **lb_tail;     /* standalone: messages to ourselves */
 	uint64_t noquorum_since;            /* monotonic ns; 0 while quorate */
 	const struct conf_fence *wd_dev;    /* our own watchdog, if a level of ours uses one */
-	struct watchdog *wd;                /* armed while we run domains */
+	struct watchdog *wd;                /* armed while haxd runs (and past it, see node_stop) */
+	int wd_err;                         /* last arming error logged, 0 = none */
+	uint64_t wd_reported;               /* watchdog_ms our inventories carry */
+	uint64_t last_own_ns;               /* monotonic: one of our messages came back */
+	hax_timer_t wd_timer;
 	bool scsi;                          /* a scsi fence device exists */
 	bool scsi_registered;               /* our key is on the shared LUNs */
 	struct fence_op *scsi_op;           /* registration in flight */
@@ -83,6 +92,8 @@ static struct {
 	uint64_t leader_changes;            /* times that leader was another host than before */
 	uint64_t sd_watchdog_ms, sd_last_ping_ns;
 	hax_timer_t lb_timer, tick_timer;
+	hax_timer_t persist_timer;          /* the state changed: save it once the burst is in */
+	bool persist_dirty;
 	json_t *progress;                   /* {domain: last migration progress report} */
 } nd;
 
@@ -180,13 +191,31 @@ static uint32_t view_leader(void)
 
 /* ---- the replicated state ---- */
 
-static void persist(void)
+static void persist_now(void *data)
 {
-	int r = state_save(nd.state, nd.conf->cluster.state_dir);
+	int r;
 
+	(void)data;
+	hax_timer_del(nd.persist_timer);
+	nd.persist_timer = 0;
+	if (!nd.persist_dirty)
+		return;
+	nd.persist_dirty = false;
+	r = state_save(nd.state, nd.conf->cluster.state_dir);
 	if (r < 0)
 		hax_log(LOG_CRIT, "cannot persist the state in %s: %s", nd.conf->cluster.state_dir,
 			strerror(-r));
+}
+
+/* Saving writes and fsyncs the whole state: once per burst of changes (corosync hands
+ * them over together), not once per change. Every member holds the changes meanwhile;
+ * what this host is about to do on the strength of them (an agent command) flushes
+ * first, so that a restart never finds an older state than what it acted on. */
+static void persist(void)
+{
+	nd.persist_dirty = true;
+	if (!nd.persist_timer && hax_timer_add(0, persist_now, NULL, &nd.persist_timer) < 0)
+		persist_now(NULL);
 }
 
 /* Apply a delivered change. A change every member rejects still consumes its seq, so
@@ -212,6 +241,7 @@ static void apply_change(uint32_t from, const json_t *m)
 		hax_log(LOG_WARNING, "state change %llu rejected: %s", (unsigned long long)seq, err);
 		nd.state->seq = seq;
 	}
+	proposals_delivered(nd.props, seq);
 	persist();
 	events_diff(old, nd.state);
 	state_free(old);
@@ -226,14 +256,24 @@ static const struct hax_state *ops_state(void *opaque)
 	return nd.state;
 }
 
-static int ops_propose(void *opaque, json_t *change)
+static int send_change(void *opaque, uint64_t seq, const json_t *change)
 {
 	json_t *m = msg_new(MSG_CHANGE);
 
 	(void)opaque;
-	json_object_set_new(m, "seq", json_integer((json_int_t)nd.next_seq++));
-	json_object_set_new(m, "change", change);
+	json_object_set_new(m, "seq", json_integer((json_int_t)seq));
+	json_object_set(m, "change", (json_t *)change);
 	return send_msg(m);
+}
+
+/* A change the leader already has in flight is not sent again; a change that could not
+ * be sent does not use up its seq (haxd/proposals.h). */
+static int ops_propose(void *opaque, json_t *change)
+{
+	int r = proposals_propose(nd.props, &nd.next_seq, change, send_change, opaque);
+
+	json_decref(change);
+	return r < 0 ? r : 0;
 }
 
 static int ops_command(void *opaque, const char *host, json_t *cmd)
@@ -284,7 +324,9 @@ static int ops_fence(void *opaque, const char *host, uint32_t nodeid, int dev, b
 		     void **handle)
 {
 	const struct conf_fence *d = &nd.conf->fences[dev];
-	struct fence_target t = {.host = host, .nodeid = nodeid};
+	const struct hax_host *sh = state_host(nd.state, host);
+	struct fence_target t = {.host = host, .nodeid = nodeid,
+				 .watchdog_ms = sh ? sh->watchdog_ms : 0};
 	struct fence_ctx *ctx;
 	int r;
 
@@ -339,6 +381,8 @@ static void stop_leading(void)
 {
 	if (!nd.leader)
 		return;
+	leader_remember(nd.leader, &nd.memory);
+	nd.memory_valid = true;
 	leader_free(nd.leader);
 	nd.leader = NULL;
 	hax_log(LOG_NOTICE, "leader role stopped");
@@ -378,10 +422,13 @@ static void start_leading(void)
 
 	leader_ops.migrate_live = nd.driver->live_migration;
 	leader_ops.self = nd.self.name;
-	leader_ops.minority = !sync_members_majority(nd.view.nmembers, (size_t)nd.conf->nhosts);
+	/* Standalone, the operator runs one host by choice: nothing else can hold a state. */
+	leader_ops.minority = !nd.standalone &&
+			      !sync_members_majority(nd.view.nmembers, (size_t)nd.conf->nhosts);
 	leader_ops.first_incarnation = sync_first_incarnation(epoch, self_rank());
 	nd.leader = leader_new(nd.conf, &leader_ops);
 	nd.next_seq = nd.state->seq + 1;
+	proposals_clear(nd.props);
 	for (i = 0; i < (size_t)nd.conf->nhosts; i++) {
 		const struct conf_host *h = &nd.conf->hosts[i];
 
@@ -390,6 +437,8 @@ static void start_leading(void)
 	}
 	if (nd.conf->nhosts == 0)
 		leader_set_member(nd.leader, nd.self.name, nd.self.nodeid, true, true);
+	if (nd.memory_valid)
+		leader_recall(nd.leader, &nd.memory);
 	for (i = 0; i < nd.view.nmembers; i++) {
 		const json_t *inv = json_object_get(nd.hellos[i], "inventory");
 
@@ -579,6 +628,18 @@ static void take_early_hellos(void)
 	json_decref(tag);
 }
 
+/* What we tell the leader: the agent's inventory plus, where our fence levels use a
+ * watchdog, the timeout our device accepted (0: not armed), which the leader records
+ * and the watchdog fence trusts. */
+static json_t *inventory_out(const json_t *inv)
+{
+	json_t *o = json_deep_copy(inv);
+
+	if (nd.wd_dev)
+		json_object_set_new(o, "watchdog_ms", json_integer((json_int_t)nd.wd_reported));
+	return o;
+}
+
 /* The hello carries an inventory taken after the view change: a stale one could miss a
  * domain whose start was in flight, and a new leader would start it a second time. */
 static void send_hello(void *opaque, const json_t *inv)
@@ -598,7 +659,7 @@ static void send_hello(void *opaque, const json_t *inv)
 						    (json_int_t)nd.state->epoch, "seq",
 						    (json_int_t)nd.state->seq));
 	json_object_set_new(m, "state", state_to_json(nd.state));
-	json_object_set_new(m, "inventory", inv ? json_deep_copy(inv) : json_null());
+	json_object_set_new(m, "inventory", inv ? inventory_out(inv) : json_null());
 	send_msg(m);
 }
 
@@ -678,6 +739,9 @@ static void note_leader(void)
 {
 	uint32_t lid = view_leader();
 
+	/* Another host's term means our timers are stale: it may have fenced meanwhile. */
+	if (lid && lid != nd.self.nodeid)
+		nd.memory_valid = false;
 	if (!lid || lid == nd.last_leader)
 		return;
 	if (nd.last_leader) {
@@ -1002,6 +1066,9 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 	char err[256];
 	json_t *m;
 
+	/* Our own message back from corosync, in agreed order: the ring we are in works. */
+	if (nodeid == nd.self.nodeid)
+		nd.last_own_ns = hax_now_mono_ns();
 	if (msg_decode(buf, len, &m, &type, err, sizeof(err)) < 0) {
 		hax_log(LOG_WARNING, "message from node %u dropped: %s", nodeid, err);
 		return;
@@ -1021,8 +1088,10 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 		break;
 	case MSG_COMMAND:
 		if (nd.agent && nodeid == view_leader() &&
-		    strcmp(json_string_value(json_object_get(m, "to")), nd.self.name) == 0)
+		    strcmp(json_string_value(json_object_get(m, "to")), nd.self.name) == 0) {
+			persist_now(NULL);
 			agent_command(nd.agent, json_object_get(m, "cmd"));
+		}
 		break;
 	case MSG_RESULT:
 		if (nd.leader)
@@ -1059,7 +1128,7 @@ static void agent_inventory(void *opaque, const json_t *inv)
 	if (!nd.synced)
 		return; /* the next hello carries it */
 	m = msg_new(MSG_INVENTORY);
-	json_object_set_new(m, "inv", json_deep_copy(inv));
+	json_object_set_new(m, "inv", inventory_out(inv));
 	send_msg(m);
 }
 
@@ -1110,35 +1179,114 @@ static void check_quorum(void)
 		       nd.conf->cluster.stop_timeout_ms);
 }
 
-/* Watchdog fencing, this host's half: armed while domains run here; fed while quorate or
- * once nothing runs; not fed when quorum is lost and domains still run, so that the
- * device resets the host before the leader (waiting the same timeout plus a margin)
- * restarts them elsewhere. */
-static void tend_watchdog(void)
+/* Domains hax manages that are here or may be: listed by the last inventory, under an
+ * operation right now (a start in flight is not listed yet), or placed here by the state. */
+static size_t managed_here(void)
 {
-	const json_t *inv = nd.agent ? agent_last_inventory(nd.agent) : NULL;
-	bool running = json_array_size(json_object_get(inv, "domains")) > 0;
-	bool quorate = nd.view.connected && nd.view.quorate;
+	const json_t *doms = nd.agent ? json_object_get(agent_last_inventory(nd.agent), "domains")
+				      : NULL;
+	size_t i, n = nd.agent ? agent_ops_in_flight(nd.agent) : 0;
+
+	for (i = 0; i < json_array_size(doms); i++) {
+		const char *name = json_string_value(json_object_get(json_array_get(doms, i), "name"));
+
+		n += name && state_domain(nd.state, name);
+	}
+	for (i = 0; nd.state && i < nd.state->ndomains; i++) {
+		const struct hax_domain *d = &nd.state->domains[i];
+
+		n += policy_dom_holds_host(d) &&
+		     (strcmp(d->host, nd.self.name) == 0 || strcmp(d->target, nd.self.name) == 0);
+	}
+	return n;
+}
+
+/* Fresh evidence that we are in a working quorate partition: the view says quorate and
+ * one of our own messages came back lately. A corosync that stalls reports no new view,
+ * so the last view alone would keep the watchdog fed. */
+static bool quorum_fresh(void)
+{
+	if (!nd.view.connected || !nd.view.quorate)
+		return false;
+	return nd.standalone ||
+	       (nd.last_own_ns &&
+		hax_now_mono_ns() - nd.last_own_ns <= WATCHDOG_EVIDENCE_MS * 1000000ull);
+}
+
+static void wd_arm(void)
+{
+	uint64_t ms = 0;
 	int r;
 
-	if (!nd.wd_dev)
-		return;
-	if (!nd.wd && running) {
-		r = watchdog_open(nd.wd_dev->device, nd.wd_dev->watchdog_timeout_ms, &nd.wd);
-		hax_log(r < 0 ? LOG_CRIT : LOG_NOTICE, "watchdog %s %s%s", nd.wd_dev->device,
-			r < 0 ? "cannot be armed: " : "armed", r < 0 ? strerror(-r) : "");
-	}
-	if (!nd.wd)
-		return;
-	if (quorate && !running) {
-		watchdog_close(nd.wd);
+	r = watchdog_open(nd.wd_dev->device, nd.wd_dev->watchdog_timeout_ms, &nd.wd);
+	if (r < 0) {
 		nd.wd = NULL;
-		hax_log(LOG_NOTICE, "watchdog %s disarmed (no domain runs here)", nd.wd_dev->device);
+		if (r != nd.wd_err)
+			hax_log(LOG_CRIT, "watchdog %s cannot be armed: %s (retrying; no domain starts here and the leader will not count a wait as this host's fence)",
+				nd.wd_dev->device, strerror(-r));
+		nd.wd_err = r;
 		return;
 	}
-	if ((quorate || !running) && watchdog_feed(nd.wd) < 0)
+	nd.wd_err = 0;
+	r = watchdog_timeout(nd.wd, &ms);
+	if (r < 0)
+		hax_log(LOG_CRIT, "watchdog %s armed, but its timeout is unknown (%s): the leader will not count a wait as this host's fence",
+			nd.wd_dev->device, strerror(-r));
+	else
+		hax_log(ms > nd.wd_dev->watchdog_timeout_ms ? LOG_CRIT : LOG_NOTICE,
+			"watchdog %s armed, timeout %llu ms (asked for %llu ms)%s",
+			nd.wd_dev->device, (unsigned long long)ms,
+			(unsigned long long)nd.wd_dev->watchdog_timeout_ms,
+			ms > nd.wd_dev->watchdog_timeout_ms
+				? ": longer than watchdog_timeout, the leader will not count a wait as this host's fence"
+				: "");
+}
+
+/* Watchdog fencing, this host's half: armed as long as haxd runs (so that a start never
+ * runs ahead of it); fed only on fresh evidence of quorum, or while nothing hax manages
+ * is here; so the device resets a host cut off with domains before the leader (waiting
+ * the same timeout plus a margin) restarts them elsewhere. */
+static void tend_watchdog(void *data)
+{
+	uint64_t ms = 0;
+
+	(void)data;
+	nd.wd_timer = 0;
+	if (!nd.wd)
+		wd_arm();
+	if (nd.wd && (quorum_fresh() || managed_here() == 0) && watchdog_feed(nd.wd) < 0)
 		hax_log(LOG_CRIT, "watchdog %s: feeding failed: %s", nd.wd_dev->device,
 			strerror(errno));
+	if (!nd.wd || watchdog_timeout(nd.wd, &ms) < 0 || ms > nd.wd_dev->watchdog_timeout_ms)
+		ms = 0;
+	if (ms != nd.wd_reported) {
+		nd.wd_reported = ms;
+		if (nd.agent)
+			agent_request_inventory(nd.agent);
+	}
+	/* Nothing else of ours went round lately: a ping is the evidence the next feed needs. */
+	if (nd.wd && !nd.standalone && nd.view.connected &&
+	    hax_now_mono_ns() - nd.last_own_ns >= WATCHDOG_TEND_MS * 1000000ull)
+		send_msg(msg_new(MSG_PING));
+	hax_timer_add(WATCHDOG_TEND_MS, tend_watchdog, NULL, &nd.wd_timer);
+}
+
+/* The no-quorum policy and the watchdog act on the domains the state lists, no others. */
+static bool managed(void *opaque, const char *name)
+{
+	(void)opaque;
+	return state_domain(nd.state, name) != NULL;
+}
+
+/* The agent asks before a start or migrate-in. */
+static int may_start(void *opaque, char *err, size_t errlen)
+{
+	(void)opaque;
+	if (!nd.wd_dev || nd.wd)
+		return 0;
+	snprintf(err, errlen, "this host's watchdog %s is not armed (%s): it could not be fenced by waiting",
+		 nd.wd_dev->device, nd.wd_err ? strerror(-nd.wd_err) : "not yet");
+	return -ENOLINK;
 }
 
 static void on_tick(void *data)
@@ -1146,7 +1294,6 @@ static void on_tick(void *data)
 	(void)data;
 	nd.tick_timer = 0;
 	check_quorum();
-	tend_watchdog();
 	if (nd.sd_watchdog_ms &&
 	    hax_now_mono_ns() - nd.sd_last_ping_ns >= nd.sd_watchdog_ms * 1000000ull / 2) {
 		notify_send("WATCHDOG=1");
@@ -1172,7 +1319,8 @@ static int start_agent(char *err, size_t errlen)
 		.xl_migrate_ssh = nd.conf->cluster.xl_migrate_ssh,
 	};
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result,
-				.progress = agent_progress};
+				.progress = agent_progress, .may_start = may_start,
+				.managed = managed};
 	int i;
 
 	for (i = 0; i < nd.conf->nfences; i++) {
@@ -1214,6 +1362,7 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 	nd.driver = p->driver;
 	nd.standalone = p->standalone;
 	nd.lb_tail = &nd.lb;
+	nd.props = proposals_new();
 	nd.sd_watchdog_ms = notify_watchdog_ms();
 	if (start_agent(err, errlen) < 0)
 		return -EIO;
@@ -1232,6 +1381,8 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 	} else {
 		cluster_init(loop, &cops);
 	}
+	if (nd.wd_dev)
+		tend_watchdog(NULL);
 	on_tick(NULL);
 	return 0;
 }
@@ -1243,6 +1394,7 @@ void node_stop(void)
 	hax_timer_del(nd.tick_timer);
 	hax_timer_del(nd.hello_timer);
 	hax_timer_del(nd.lb_timer);
+	persist_now(NULL);
 	while ((m = nd.lb)) {
 		nd.lb = m->next;
 		free(m);
@@ -1256,8 +1408,20 @@ void node_stop(void)
 		free(f);
 	}
 	stop_leading();
-	/* Stopping haxd on purpose: the domains stay, but nobody would feed the device. */
-	watchdog_close(nd.wd);
+	hax_timer_del(nd.wd_timer);
+	/* The domains stay when haxd stops (KillMode=process), and the leader counts this
+	 * host fenced once agent_lost_timeout and the watchdog wait have passed: the device
+	 * must then have reset it. So it is disarmed only when nothing hax manages is here;
+	 * a haxd that starts again in time opens and feeds it again. */
+	if (nd.wd && managed_here() > 0) {
+		hax_log(LOG_CRIT, "haxd stops with %zu domain(s) here: the watchdog %s stays armed and resets this host in %llu ms unless haxd runs again",
+			managed_here(), nd.wd_dev->device,
+			(unsigned long long)nd.wd_dev->watchdog_timeout_ms);
+		watchdog_leave(nd.wd);
+	} else {
+		watchdog_close(nd.wd);
+	}
+	nd.wd = NULL;
 	if (nd.scsi_op)
 		fence_driver_for(CONF_FENCE_SCSI)->cancel(nd.scsi_op);
 	scsi_watch_stop();
@@ -1268,6 +1432,8 @@ void node_stop(void)
 	clear_hellos();
 	for (size_t k = 0; k < CLUSTER_MAX_NODES; k++)
 		json_decref(nd.early[k].hello);
+	proposals_free(nd.props);
+	nd.props = NULL;
 	state_free(nd.state);
 	nd.state = NULL;
 }

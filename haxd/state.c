@@ -9,7 +9,8 @@
  *   top level    format, epoch, seq, cluster, last_incarnation, hosts, domains: required;
  *                fence_history: [].
  *   hosts[]      name, nodeid: required; state "unknown", maintenance false,
- *                evacuating false, evacuate_concurrency 0, mem_total_mib 0, mem_free_mib 0, vcpus_total 0, since_ns 0.
+ *                evacuating false, evacuate_concurrency 0, mem_total_mib 0, mem_free_mib 0, vcpus_total 0,
+ *                watchdog_ms 0, since_ns 0.
  *   domains[]    name, definition, memory_mib, vcpus: required; priority 0,
  *                anti_affinity [], prefer [], enabled true, state "stopped", host "",
  *                target "", incarnation 0, target_incarnation 0, since_ns 0, start_attempts 0, reason "".
@@ -273,6 +274,7 @@ static const struct field host_fields[] = {
 	FIELD(hax_host, mem_total_mib, "mem_total_mib", F_U64, false, 0, JSON_U64_MAX, 0),
 	FIELD(hax_host, mem_free_mib, "mem_free_mib", F_U64, false, 0, JSON_U64_MAX, 0),
 	FIELD(hax_host, vcpus_total, "vcpus_total", F_U32, false, 0, UINT32_MAX, 0),
+	FIELD(hax_host, watchdog_ms, "watchdog_ms", F_U64, false, 0, JSON_U64_MAX, 0),
 	FIELD(hax_host, since_ns, "since_ns", F_U64, false, 0, JSON_U64_MAX, 0),
 };
 

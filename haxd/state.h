@@ -67,6 +67,8 @@ struct hax_host {
 	uint64_t mem_total_mib;
 	uint64_t mem_free_mib;
 	uint32_t vcpus_total;
+	uint64_t watchdog_ms;            /* its watchdog's accepted timeout, as it last
+					  * reported it as a member; 0 = not armed */
 	uint64_t since_ns;               /* wall clock of the last state change */
 };
 

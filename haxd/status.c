@@ -53,13 +53,14 @@ static json_t *host_json(const struct hax_state *s, size_t h)
 		    strcmp(s->domains[j].host, host->name) == 0)
 			json_array_append_new(names, json_string(s->domains[j].name));
 	policy_host_free(s, h, &mem_free, &cpu_free);
-	return json_pack("{s:s, s:I, s:s, s:b, s:b, s:I, s:I, s:I, s:o, s:o}", "name",
+	return json_pack("{s:s, s:I, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:o, s:o}", "name",
 			 host->name, "nodeid", (json_int_t)host->nodeid, "state",
 			 host_state_name(host->state), "maintenance", host->maintenance,
 			 "evacuating", host->evacuating,
 			 "mem_total_mib", (json_int_t)host->mem_total_mib, "mem_free_mib",
 			 (json_int_t)(mem_free > 0 ? mem_free : 0), "vcpus_total",
-			 (json_int_t)host->vcpus_total, "domains", names, "last_fence",
+			 (json_int_t)host->vcpus_total, "watchdog_ms", (json_int_t)host->watchdog_ms,
+			 "domains", names, "last_fence",
 			 fence_json(last_fence(s, host->name)));
 }
 

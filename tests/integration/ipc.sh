@@ -41,6 +41,25 @@ expect 1 "permission denied" setpriv --reuid=65534 --regid=65534 --clear-groups 
 expect 0 "Cluster ipctest" setpriv --reuid=65534 --regid=65534 --groups="$gid" "$B/haxctl" status
 note "permissions: root ok, nobody refused, nobody in $group served"
 
+# Checking a client does not consult the user and group databases (NSS: files, LDAP...)
+# on haxd's loop, where a slow directory would stall the whole daemon: the kernel's
+# credentials (primary gid, /proc/PID/status Groups) decide (issue 12 item 13).
+if command -v strace >/dev/null; then
+	strace -f -qq -p "$HAXD_PID" -e trace=openat,open,connect -o "$T/nss.strace" &
+	spid=$!
+	sleep 0.5
+	setpriv --reuid=65534 --regid=65534 --groups="$gid" "$B/haxctl" status >/dev/null ||
+		fail "nobody in $group not served under strace"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$B/haxctl" status >/dev/null 2>&1
+	kill -INT $spid; wait $spid 2>/dev/null
+	grep -q "/proc/[0-9]*/status" "$T/nss.strace" || fail "strace saw no client check: $(head -3 "$T/nss.strace")"
+	! grep -E '/etc/(passwd|group|nsswitch.conf)|nscd|libnss_' "$T/nss.strace" ||
+		fail "haxd consulted NSS on its loop to check a client"
+	note "client checks read the kernel's credentials only, no NSS lookup on the loop"
+else
+	echo "strace not installed: NSS check skipped"
+fi
+
 expect 2 "unknown command" "$B/haxctl" frobnicate
 expect 2 "missing command" "$B/haxctl"
 expect 2 "--config FILE is required" "$B/haxctl" domain add web1
