@@ -32,6 +32,9 @@ static const char main_usage[] =
 	"  explain-failover [HOST] [--json]      the worst-case failover timeline of HOST\n"
 	"  reload                                re-read haxd.conf on this host (as SIGHUP)\n"
 	"  fence HOST                            fence HOST now, through its fence levels\n"
+	"  fence HOST --dry-run [--json]         ask every fence device of HOST, from this\n"
+	"                                        host, whether it could fence HOST (changes\n"
+	"                                        nothing; exit 1 unless every device answers)\n"
 	"  fence-ack HOST --yes-i-checked-it-is-off\n"
 	"                                        confirm by hand that HOST is off (its\n"
 	"                                        domains may then start elsewhere)\n"
@@ -456,6 +459,63 @@ static int cmd_explain(int argc, char **argv)
 	return 0;
 }
 
+/* Dry runs take up to their devices' timeouts (60 s by default), all in parallel. */
+#define FENCE_DRY_RUN_TIMEOUT_MS (10 * 60 * 1000)
+
+static int fence_dry_run(const char *host, bool json)
+{
+	json_t *req = json_pack("{s:s, s:s, s:b}", "cmd", "fence", "host", host, "dry_run", 1);
+	json_t *reply, *levels;
+	char err[512];
+	size_t i, k;
+	int r;
+
+	r = hax_ipc_call(req, FENCE_DRY_RUN_TIMEOUT_MS, &reply, err, sizeof(err));
+	json_decref(req);
+	if (r < 0) {
+		fprintf(stderr, "haxctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		fprintf(stderr, "haxctl: %s\n", jstr(reply, "error"));
+		json_decref(reply);
+		return EXIT_FAIL;
+	}
+	r = json_is_true(json_object_get(reply, "all_ok")) ? 0 : EXIT_FAIL;
+	if (json) {
+		print_json(reply);
+		json_decref(reply);
+		return r;
+	}
+	levels = json_object_get(reply, "levels");
+	printf("Fence dry run of %s from this host (nothing was changed):\n", host);
+	for (i = 0; i < json_array_size(levels); i++) {
+		const json_t *lv = json_array_get(levels, i), *devs = json_object_get(lv, "devices");
+
+		printf("  level %lld (%s): %s\n", jint(lv, "level"), jstr(lv, "method"),
+		       json_is_true(json_object_get(lv, "ok")) ? "ok" : "FAILED");
+		for (k = 0; k < json_array_size(devs); k++) {
+			const json_t *d = json_array_get(devs, k);
+
+			printf("    %-16s %-9s %-6s %s\n", jstr(d, "device"), jstr(d, "driver"),
+			       json_is_true(json_object_get(d, "ok")) ? "ok" : "FAILED",
+			       jstr(d, "message"));
+		}
+	}
+	if (json_array_size(levels) == 0)
+		printf("%s has no fence level: its domains would wait for haxctl fence-ack\n", host);
+	else if (!r)
+		printf("%s can be fenced: every device of every level answers\n", host);
+	else if (json_is_true(json_object_get(reply, "fenceable")))
+		printf("%s can be fenced, but a level FAILED (see above): fix it before trusting it\n",
+		       host);
+	else
+		printf("%s CANNOT be fenced from here: its domains would stay down if it died\n",
+		       host);
+	json_decref(reply);
+	return r;
+}
+
 static int cmd_fence(int argc, char **argv, bool ack)
 {
 	json_t *reply, *req;
@@ -467,6 +527,14 @@ static int cmd_fence(int argc, char **argv, bool ack)
 				   "fence-ack HOST --yes-i-checked-it-is-off: confirm only after checking "
 				   "that HOST is really powered off; a wrong confirmation lets a domain "
 				   "run twice and corrupt its disk");
+	if (!ack && argc >= 2 && strcmp(argv[1], "--dry-run") == 0) {
+		if (argc == 2)
+			return fence_dry_run(argv[0], false);
+		if (argc == 3 && strcmp(argv[2], "--json") == 0)
+			return fence_dry_run(argv[0], true);
+		return usage_error("fence HOST --dry-run [--json]: unexpected argument \"%s\"",
+				   argv[argc - 1]);
+	}
 	if (!ack && argc != 1)
 		return usage_error("unexpected argument \"%s\"", argv[1]);
 	req = json_pack("{s:s, s:s}", "cmd", ack ? "fence-ack" : "fence", "host", argv[0]);

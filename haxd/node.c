@@ -20,6 +20,7 @@
 #include "change.h"
 #include "cluster.h"
 #include "events.h"
+#include "fence_check.h"
 #include "ipc.h"
 #include "leader.h"
 #include "loop.h"
@@ -750,6 +751,9 @@ static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 		ipc_reply(call, nd.reload ? nd.reload() : error_reply("reload is not available"));
 	} else if (strcmp(cmd, "explain-failover") == 0) {
 		ipc_reply(call, explain_failover(json_string_value(json_object_get(req, "host"))));
+	} else if (strcmp(cmd, "fence") == 0 && json_is_true(json_object_get(req, "dry_run"))) {
+		/* From this host, not the leader's: any member may have to fence. */
+		fence_check_start(nd.conf, json_string_value(json_object_get(req, "host")), call);
 	} else if (strncmp(cmd, "domain-", 7) != 0 && strcmp(cmd, "fence") != 0 &&
 		   strcmp(cmd, "fence-ack") != 0 && strcmp(cmd, "migrate") != 0 &&
 		   strcmp(cmd, "evacuate") != 0 && strcmp(cmd, "maintenance") != 0) {
@@ -1024,6 +1028,7 @@ void node_stop(void)
 
 	hax_timer_del(nd.tick_timer);
 	hax_timer_del(nd.lb_timer);
+	fence_check_stop_all();
 	while ((m = nd.lb)) {
 		nd.lb = m->next;
 		free(m);
