@@ -16,7 +16,7 @@ _haxctl() {
 	prev=${COMP_WORDS[COMP_CWORD-1]}
 	cmd=${COMP_WORDS[1]:-}
 	sub=${COMP_WORDS[2]:-}
-	local cmds="status events domain explain-failover reload fence fence-ack migrate evacuate maintenance --help --version"
+	local cmds="status events domain explain-failover plan reload fence fence-ack migrate evacuate maintenance --help --version"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$cmds" -- "$cur"))
@@ -25,12 +25,18 @@ _haxctl() {
 	case $prev in
 	--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--prefer) COMPREPLY=($(compgen -W "$(_haxctl_hosts)" -- "$cur")); return ;;
+	--lose)
+		# A comma-separated list: complete its last element.
+		local pre=${cur%"${cur##*,}"}
+		COMPREPLY=($(compgen -P "$pre" -W "$(_haxctl_hosts)" -- "${cur##*,}"))
+		return ;;
 	--memory|--vcpus|--priority|--concurrency|--anti-affinity) return ;;
 	esac
 	case $cmd in
 	status) words="--json" ;;
 	events|explain-failover) words="--json"
 		[ "$cmd" = explain-failover ] && [ "$COMP_CWORD" -eq 2 ] && words="$words $(_haxctl_hosts)" ;;
+	plan) words="--lose --json" ;;
 	fence)
 		if [ "$COMP_CWORD" -eq 2 ]; then words=$(_haxctl_hosts); else words="--dry-run --json"; fi ;;
 	fence-ack)

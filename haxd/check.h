@@ -40,6 +40,7 @@ enum check_metric {
 	CHECK_M_HOSTS_FENCED,
 	CHECK_M_HOSTS_MAINTENANCE,
 	CHECK_M_LEADER_CHANGES, /* a counter: perfdata unit "c" */
+	CHECK_M_STRANDED,       /* domains some single host's loss leaves nowhere to go */
 	CHECK_M_COUNT
 };
 

@@ -30,6 +30,10 @@ static const char main_usage[] =
 	"  domain enable NAME                    let the cluster run it (again)\n"
 	"  domain disable NAME                   stop it and keep it stopped\n"
 	"  explain-failover [HOST] [--json]      the worst-case failover timeline of HOST\n"
+	"  plan --lose HOST[,HOST...] [--json]   what the leader would do if those hosts\n"
+	"                                        died now: which domains go where, which\n"
+	"                                        fit nowhere and why, the timeline (changes\n"
+	"                                        nothing)\n"
 	"  reload                                re-read haxd.conf on this host (as SIGHUP)\n"
 	"  fence HOST                            fence HOST now, through its fence levels\n"
 	"  fence HOST --dry-run [--json]         ask every fence device of HOST, from this\n"
@@ -459,6 +463,97 @@ static int cmd_explain(int argc, char **argv)
 	return 0;
 }
 
+static void print_plan(const json_t *r)
+{
+	const json_t *q = json_object_get(r, "quorum"), *doms = json_object_get(r, "domains");
+	const json_t *tl = json_object_get(r, "timeline"), *ph = json_object_get(tl, "phases");
+	int wn = width(doms, "name", 6), wf = width(doms, "from", 4);
+	char lost[512] = "";
+	size_t i;
+
+	for (i = 0; i < json_array_size(json_object_get(r, "lose")); i++)
+		snprintf(lost + strlen(lost), sizeof(lost) - strlen(lost), "%s%s", i ? ", " : "",
+			 json_string_value(json_array_get(json_object_get(r, "lose"), i)));
+	printf("If %s died now (what the leader would do; nothing was changed):\n", lost);
+	printf("Quorum: %lld of %lld hosts left, a majority is %lld: %s\n", jint(q, "hosts_left"),
+	       jint(q, "hosts_total"), jint(q, "majority"),
+	       json_is_true(json_object_get(q, "quorate"))
+		   ? "the survivors act"
+		   : "NO QUORUM: nothing is restarted (unless votequorum's two_node, "
+		     "auto_tie_breaker or last_man_standing say otherwise)");
+	if (json_array_size(doms) == 0)
+		printf("No enabled domain runs there: nothing to restart.\n");
+	else
+		printf("\n%-*s  %-*s  %-10s  %4s  %8s  %5s  %s\n", wn, "Domain", wf, "From", "To", "Prio",
+		       "Mem(MiB)", "VCPUs", "Reason");
+	for (i = 0; i < json_array_size(doms); i++) {
+		const json_t *d = json_array_get(doms, i);
+
+		printf("%-*s  %-*s  %-10s  %4lld  %8lld  %5lld  %s\n", wn, jstr(d, "name"), wf,
+		       jstr(d, "from"), json_is_string(json_object_get(d, "to")) ? jstr(d, "to") : "NOWHERE",
+		       jint(d, "priority"), jint(d, "memory_mib"), jint(d, "vcpus"),
+		       json_string_value(json_object_get(d, "reason")) ?: "");
+	}
+	if (json_is_object(tl)) {
+		printf("\nTimeline (worst case, fencing %s):\n", jstr(tl, "host"));
+		for (i = 0; i < json_array_size(ph); i++) {
+			const json_t *p = json_array_get(ph, i);
+
+			printf("  %-42s %8lld ms  %s\n", jstr(p, "phase"), jint(p, "ms"),
+			       jstr(p, "detail"));
+		}
+		printf("  %-42s %8lld ms\n", "total (worst case)", jint(tl, "worst_case_ms"));
+	}
+	if (jint(r, "stranded"))
+		printf("\n%lld domain(s) would have NOWHERE to go.\n", jint(r, "stranded"));
+	else if (json_array_size(doms))
+		printf("\nEvery domain would run again.\n");
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	json_t *req, *reply, *lose = json_array();
+	bool json = false;
+	char *list = NULL, *tok, *save;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--lose") == 0 && i + 1 < argc && !list)
+			list = argv[++i];
+		else {
+			json_decref(lose);
+			return usage_error("plan --lose HOST[,HOST...] [--json]: unexpected \"%s\"",
+					   argv[i]);
+		}
+	}
+	if (!list) {
+		json_decref(lose);
+		return usage_error("%s", "plan needs --lose HOST[,HOST...]");
+	}
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!hax_valid_name(tok)) {
+			json_decref(lose);
+			return usage_error("plan --lose: \"%s\" is not a valid host name", tok);
+		}
+		json_array_append_new(lose, json_string(tok));
+	}
+	if (json_array_size(lose) == 0) {
+		json_decref(lose);
+		return usage_error("%s", "plan --lose: no host named");
+	}
+	req = json_pack("{s:s, s:o}", "cmd", "plan", "lose", lose);
+	if (call(req, &reply))
+		return EXIT_FAIL;
+	if (json)
+		print_json(reply);
+	else
+		print_plan(reply);
+	json_decref(reply);
+	return 0;
+}
+
 /* Dry runs take up to their devices' timeouts (60 s by default), all in parallel. */
 #define FENCE_DRY_RUN_TIMEOUT_MS (10 * 60 * 1000)
 
@@ -578,6 +673,8 @@ int main(int argc, char **argv)
 		return cmd_domain(argc - 2, argv + 2);
 	if (strcmp(cmd, "explain-failover") == 0)
 		return cmd_explain(argc - 2, argv + 2);
+	if (strcmp(cmd, "plan") == 0)
+		return cmd_plan(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)
 		return cmd_reload(argc - 2);
 	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)

@@ -49,6 +49,8 @@ CONF
 	[ "$(complete_words maintenance a)" = alpha ] || fail "maintenance a completes to: $(complete_words maintenance a)"
 	[ "$(complete_words fence alpha "")" = "$(printf -- '--dry-run\n--json')" ] ||
 		fail "fence alpha completes to: $(complete_words fence alpha "")"
+	[ "$(complete_words plan --lose "")" = alpha ] || fail "plan --lose completes to: $(complete_words plan --lose "")"
+	[ "$(complete_words plan --lose x,a)" = x,alpha ] || fail "plan --lose x,a completes to: $(complete_words plan --lose x,a)"
 	note "host names from a live haxd"
 else
 	note "not root: host names from a live haxd not checked"
