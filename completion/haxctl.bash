@@ -33,7 +33,7 @@ _haxctl() {
 	--memory|--vcpus|--priority|--concurrency|--anti-affinity) return ;;
 	esac
 	case $cmd in
-	status) words="--json" ;;
+	status) words="--json --openmetrics" ;;
 	events|explain-failover) words="--json"
 		[ "$cmd" = explain-failover ] && [ "$COMP_CWORD" -eq 2 ] && words="$words $(_haxctl_hosts)" ;;
 	plan) words="--lose --json" ;;

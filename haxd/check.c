@@ -294,6 +294,19 @@ static void metrics_of(const json_t *cl, const json_t *hosts, const json_t *doms
 	m->v[CHECK_M_STRANDED] = stranded_count(json_object_get(cl, "stranded_by_one_loss"));
 }
 
+int check_metrics(const json_t *status, long *v)
+{
+	const json_t *cl, *hosts, *doms;
+	struct metrics m;
+	char err[256];
+
+	if (status_parts(status, &cl, &hosts, &doms, err, sizeof(err)) < 0)
+		return -EPROTO;
+	metrics_of(cl, hosts, doms, &m);
+	memcpy(v, m.v, sizeof(m.v));
+	return 0;
+}
+
 /* ---- output helpers -------------------------------------------------------------------- */
 
 static const char *plural(long n)

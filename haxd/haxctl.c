@@ -12,6 +12,7 @@
 
 #include "haxd/haxctl.h"
 #include "haxd/ipc_client.h"
+#include "haxd/openmetrics.h"
 #include "haxd/proto.h"
 #include "haxd/state.h"
 #include "haxd/util.h"
@@ -20,7 +21,10 @@ static const char main_usage[] =
 	"Usage: haxctl [--version] [--help] COMMAND [ARGS]\n"
 	"Control the hax cluster through the local haxd.\n\n"
 	"Commands:\n"
-	"  status [--json]                       cluster, hosts and domains\n"
+	"  status [--json|--openmetrics]         cluster, hosts and domains (--openmetrics:\n"
+	"                                        check_haxd's metrics and per-host and\n"
+	"                                        per-domain gauges, for node_exporter's\n"
+	"                                        textfile collector)\n"
 	"  events [--json]                       recent events (state transitions)\n"
 	"  domain list [--json]                  the HA domains, as a table\n"
 	"  domain add NAME --config FILE [--memory MIB] [--vcpus N] [--priority N]\n"
@@ -171,11 +175,42 @@ static int want_json(int argc, char **argv, bool *json)
 	return 0;
 }
 
+/* Always an exposition, even when haxd cannot be asked (hax_up 0), so that a textfile
+ * collector shows the outage instead of the last good numbers. */
+static int status_openmetrics(void)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *reply = NULL;
+	char err[512], *text = NULL;
+	int r = hax_ipc_call(req, HAX_IPC_TIMEOUT_MS, &reply, err, sizeof(err));
+
+	json_decref(req);
+	if (r == 0)
+		text = openmetrics_text(reply);
+	if (r == 0 && !text)
+		snprintf(err, sizeof(err), "%s",
+			 json_string_value(json_object_get(reply, "error")) ?: "malformed status from haxd");
+	json_decref(reply);
+	if (!text) {
+		fprintf(stderr, "haxctl: %s\n", err);
+		text = openmetrics_down();
+		fputs(text, stdout);
+		free(text);
+		return EXIT_FAIL;
+	}
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
 static int cmd_status(int argc, char **argv, bool domains_only)
 {
 	json_t *reply, *cl;
 	bool json;
-	int r = want_json(argc, argv, &json);
+	int r;
+
+	if (!domains_only && argc == 1 && strcmp(argv[0], "--openmetrics") == 0)
+		return status_openmetrics();
+	r = want_json(argc, argv, &json);
 
 	if (r)
 		return r;

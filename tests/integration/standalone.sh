@@ -2,6 +2,7 @@
 # Standalone haxd + sim driver + guests writing their journals to real iSCSI LUNs (tgtd):
 # add 3 domains -> running; kill -9 haxd and restart it -> the same 3 guests still run,
 # none started twice; haxctl plan --lose h1 strands all three and changes nothing;
+# haxctl status --openmetrics shows them running (parsed by a real parser);
 # disable one -> stopped; the journal oracle is clean on every LUN.
 . "$HAX_SOURCE/tests/lib/common.sh"
 need_root "tgtd and detached guests"
@@ -50,6 +51,16 @@ assert r["timeline"]["host"] == "h1" and r["timeline"]["worst_case_ms"] > 0, r' 
 "$B/haxctl" plan --lose h1 | grep -q "^d1 .* h1 .* NOWHERE .*no host available" || fail "plan's table"
 "$B/haxctl" plan --lose h7 2>&1 | grep -q "no such host: h7" || fail "plan of an unknown host"
 for i in 1 2 3; do dom_is "d$i" running || fail "plan changed d$i"; done
+# The per-domain gauges of haxctl status --openmetrics, read by a real parser.
+if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+	"$B/haxctl" status --openmetrics | /usr/bin/python3 "$S/tests/lib/om_check.py" \
+		hax_domains_running=3 "hax_domain_state{domain=d1,state=running}=1" \
+		"hax_domain_state{domain=d1,state=failed}=0" "hax_domain_memory_bytes{domain=d2}=134217728" \
+		"hax_domain_enabled{domain=d3}=1" "hax_host_domains{host=h1}=3" "hax_domain_incarnation{domain=d1}=1" ||
+		fail "status --openmetrics with 3 running domains"
+else
+	note "python3-prometheus-client missing: the OpenMetrics check was not run"
+fi
 before=$(for i in 1 2 3; do guest_pids "d$i" "$IQN"; done)
 [ "$(echo "$before" | wc -l)" = 3 ] || fail "expected 3 guests, found: $before"
 inc_before=$(for i in 1 2 3; do dom_field "d$i" incarnation; done | tr '\n' ' ')

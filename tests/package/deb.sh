@@ -1,7 +1,8 @@
 #!/bin/bash
 # The Debian package (debian/): dpkg-buildpackage -us -uc -b builds hax from a copy of the
 # source tree; lintian finds no error; the package holds haxd, haxctl, check_haxd in
-# Nagios's plugin directory, the helper tools, the man pages, the systemd unit, the
+# Nagios's plugin directory, the helper tools, the man pages, the systemd units (haxd,
+# and the metrics timer for node_exporter), the
 # sysusers.d entry, the example configuration and bash completion, and depends on
 # Debian's corosync, libqb, libiscsi, jansson and libcurl packages (recommending
 # fence-agents and drbd-utils). Then dpkg -i installs it for real into a throwaway root
@@ -37,7 +38,8 @@ for f in /usr/sbin/haxd /usr/sbin/haxctl /usr/lib/nagios/plugins/check_haxd \
 	/usr/sbin/hax-fence-scsi /usr/sbin/hax-fence-redfish /usr/sbin/hax-fence-peer \
 	/usr/bin/hax-journal-check /usr/share/man/man8/haxd.8.gz /usr/share/man/man8/haxctl.8.gz \
 	/usr/share/man/man8/check_haxd.8.gz /usr/share/man/man5/haxd.conf.5.gz \
-	/lib/systemd/system/haxd.service /usr/lib/sysusers.d/hax.conf \
+	/lib/systemd/system/haxd.service /lib/systemd/system/hax-metrics.service \
+	/lib/systemd/system/hax-metrics.timer /usr/lib/sysusers.d/hax.conf \
 	/etc/hax/haxd.conf.example /usr/share/bash-completion/completions/haxctl; do
 	grep -qx "$f" <<<"$files" || fail "the package lacks $f"
 done
