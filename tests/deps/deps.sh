@@ -26,41 +26,54 @@ covered() {
 }
 
 bad=0
+# judge WHAT PACKAGE REQUIRED: a required need must come from the lab set; an optional
+# one that the test set installs must too, or a build configured after the demo would
+# lack it after scripts/test (meson does not look again for what it did not find).
+judge() {
+	local what=$1 pkg=$2 required=$3
+	if [ "$(dpkg-query -W -f='${Essential}' "$pkg" 2>/dev/null)" = yes ] || covered "$pkg" "$lab"; then
+		note "$what: $pkg (in the lab set)"
+	elif [ "$required" = yes ]; then
+		note "$what: Debian package $pkg is NOT in install-deps' lab set"
+		bad=1
+	elif covered "$pkg" "$test"; then
+		note "$what (optional): $pkg is in the test set but NOT the lab set: the build would differ by order"
+		bad=1
+	else
+		note "$what (optional): $pkg, in neither set"
+	fi
+}
 deps=$(meson introspect --scan-dependencies "$S/meson.build" | python3 -c '
 import json, sys
 for d in json.load(sys.stdin):
-    if d["required"]:
-        print(d["name"])') || fail "meson introspect --scan-dependencies"
+    print(d["name"], "yes" if d["required"] else "no")') || fail "meson introspect --scan-dependencies"
 [ -n "$deps" ] || fail "meson's scan found no dependency at all"
-for d in $deps; do
-	pc=$(pkg-config --path "$d" 2>/dev/null) || { note "$d: no pkg-config file here"; bad=1; continue; }
+while read -r d req; do
+	pc=$(pkg-config --path "$d" 2>/dev/null) || {
+		[ "$req" = no ] && { note "dependency $d (optional): not installed here"; continue; }
+		note "dependency $d: no pkg-config file here"; bad=1; continue; }
 	pkg=$(owner "$(readlink -f "$pc")")
 	[ -n "$pkg" ] || pkg=$(owner "$pc")
-	if covered "$pkg" "$lab"; then
-		note "dependency $d: $pkg (in the lab set)"
-	else
-		note "dependency $d: Debian package $pkg is NOT in install-deps' lab set"
-		bad=1
-	fi
-done
+	judge "dependency $d" "$pkg" "$req"
+done <<<"$deps"
 # Programs meson looks for by name (scripts of the source tree are not packages).
-progs=$(grep -rhoE "find_program\('[^']+'" --include=meson.build "$S" | sed "s/.*('//; s/'//" | sort -u)
-for p in $progs; do
+progs=$(grep -rhoE "find_program\('[^']+'[^)]*\)" --include=meson.build "$S" | sort -u)
+while read -r call; do
+	p=$(sed "s/^find_program('//; s/'.*//" <<<"$call")
+	req=yes
+	[[ "$call" == *"required : false"* || "$call" == *"required: false"* ]] && req=no
 	find "$S" -name "$p" -not -path "*/build*" | grep -q . && continue
-	path=$(command -v "$p") || { note "program $p: not found"; bad=1; continue; }
+	path=$(command -v "$p") || {
+		[ "$req" = no ] && { note "program $p (optional): not installed here"; continue; }
+		note "program $p: not found"; bad=1; continue; }
 	# usrmerge: dpkg may know /bin/X for /usr/bin/X; a python from pyenv shadows Debian's.
 	pkg=
 	for f in "$(readlink -f "$path")" "$path" "/bin/$p" "/usr/bin/$p"; do
 		[ -e "$f" ] && pkg=$(owner "$f") && [ -n "$pkg" ] && break
 	done
 	[ -n "$pkg" ] || { note "program $p: $path belongs to no Debian package"; continue; }
-	if [ "$(dpkg-query -W -f='${Essential}' "$pkg" 2>/dev/null)" = yes ] || covered "$pkg" "$lab"; then
-		note "program $p: $pkg"
-	else
-		note "program $p: Debian package $pkg is NOT in install-deps' lab set"
-		bad=1
-	fi
-done
+	judge "program $p" "$pkg" "$req"
+done <<<"$progs"
 for p in $lab; do
 	in_set "$p" "$test" || { note "$p is in the lab set but not the test set"; bad=1; }
 done
