@@ -28,6 +28,7 @@ static const char *const metric_names[CHECK_M_COUNT] = {
     [CHECK_M_HOSTS_MAINTENANCE] = "hosts_maintenance",
     [CHECK_M_LEADER_CHANGES] = "leader_changes",
     [CHECK_M_STORAGE_UNFENCED] = "storage_unfenced",
+    [CHECK_M_STRANDED] = "domains_stranded",
 };
 
 const char *check_code_name(enum check_code c)
@@ -129,7 +130,8 @@ int check_threshold_arg(struct check_thresholds *t, bool critical, const char *a
 			 "%s %s: unknown metric \"%.*s\" (one of the perfdata labels: "
 			 "hosts_online, hosts_total, quorate, domains_running, domains_recovering, "
 			 "domains_failed, tolerates_host_failures, fence_failures, hosts_lost, "
-			 "hosts_fenced, hosts_maintenance, leader_changes, storage_unfenced)",
+			 "hosts_fenced, hosts_maintenance, leader_changes, storage_unfenced, "
+			 "domains_stranded)",
 			 opt, arg, (int)(eq - arg), arg);
 		return -EINVAL;
 	}
@@ -245,6 +247,44 @@ static int status_parts(const json_t *st, const json_t **cl, const json_t **host
 	return 0;
 }
 
+/* Distinct domains in stranded_by_one_loss ([{"host","domains":[names]}]): one domain
+ * stranded by the loss of either of two hosts counts once. */
+static long stranded_count(const json_t *list)
+{
+	json_t *seen = json_object(), *e, *n;
+	size_t i, k;
+	long c;
+
+	json_array_foreach(list, i, e) json_array_foreach(json_object_get(e, "domains"), k, n)
+		if (json_string_value(n))
+			json_object_set(seen, json_string_value(n), json_true());
+	c = (long)json_object_size(seen);
+	json_decref(seen);
+	return c;
+}
+
+/* " (d3 if h2 dies, d5 if h1 dies and 2 more)" */
+static void put_stranded(FILE *f, const json_t *list)
+{
+	json_t *e, *n;
+	size_t i, k;
+	long shown = 0, more = 0;
+
+	json_array_foreach(list, i, e) json_array_foreach(json_object_get(e, "domains"), k, n)
+	{
+		if (shown == NAMES_MAX) {
+			more++;
+			continue;
+		}
+		fprintf(f, "%s%s if %s dies", shown++ ? ", " : " (",
+			json_string_value(n) ? json_string_value(n) : "?", str_of(e, "host"));
+	}
+	if (more)
+		fprintf(f, " and %ld more", more);
+	if (shown)
+		fputc(')', f);
+}
+
 static void metrics_of(const json_t *cl, const json_t *hosts, const json_t *doms, struct metrics *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -261,6 +301,20 @@ static void metrics_of(const json_t *cl, const json_t *hosts, const json_t *doms
 	m->v[CHECK_M_TOLERATES] = int_of(cl, "tolerates_host_failures");
 	m->v[CHECK_M_FENCE_FAILURES] = int_of(cl, "fence_failures");
 	m->v[CHECK_M_LEADER_CHANGES] = int_of(cl, "leader_changes");
+	m->v[CHECK_M_STRANDED] = stranded_count(json_object_get(cl, "stranded_by_one_loss"));
+}
+
+int check_metrics(const json_t *status, long *v)
+{
+	const json_t *cl, *hosts, *doms;
+	struct metrics m;
+	char err[256];
+
+	if (status_parts(status, &cl, &hosts, &doms, err, sizeof(err)) < 0)
+		return -EPROTO;
+	metrics_of(cl, hosts, doms, &m);
+	memcpy(v, m.v, sizeof(m.v));
+	return 0;
 }
 
 /* ---- output helpers -------------------------------------------------------------------- */
@@ -379,6 +433,10 @@ static void put_metric(FILE *f, enum check_metric m, const struct metrics *mv, c
 	case CHECK_M_STORAGE_UNFENCED:
 		fprintf(f, "SCSI fencing not in force on %ld storage%s", v, plural(v));
 		put_names(f, mv->storage, storage_unfenced, false);
+		break;
+	case CHECK_M_STRANDED:
+		fprintf(f, "%ld domain%s with nowhere to go if one host dies", v, plural(v));
+		put_stranded(f, json_object_get(cl, "stranded_by_one_loss"));
 		break;
 	case CHECK_M_COUNT:
 		break;
@@ -512,8 +570,11 @@ static void effective(const struct check_thresholds *user, const struct metrics 
 	check_range_parse("0", &t->warn[CHECK_M_HOSTS_LOST]);
 	check_range_parse("0", &t->warn[CHECK_M_HOSTS_FENCED]);
 	/* N+k means nothing with a single host: it can never survive its own failure. */
-	if (m->v[CHECK_M_HOSTS_TOTAL] > 1)
+	if (m->v[CHECK_M_HOSTS_TOTAL] > 1) {
 		check_range_parse("1:", &t->warn[CHECK_M_TOLERATES]);
+		/* Names what N+k only counts: which domain, and which host's loss. */
+		check_range_parse("0", &t->warn[CHECK_M_STRANDED]);
+	}
 	for (i = 0; user && i < CHECK_M_COUNT; i++)
 		if (user->user[i]) {
 			t->warn[i] = user->warn[i];
@@ -547,6 +608,9 @@ static bool in_summary(enum check_metric i, const struct metrics *m)
 		return true;
 	case CHECK_M_TOLERATES:
 		return m->v[CHECK_M_HOSTS_TOTAL] > 1;
+	case CHECK_M_STRANDED:
+		/* A lone host's domains can never go elsewhere: nothing worth a word. */
+		return m->v[CHECK_M_HOSTS_TOTAL] > 1 && m->v[i] != 0;
 	case CHECK_M_HOSTS_TOTAL:
 		return false;
 	default:

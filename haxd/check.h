@@ -41,6 +41,7 @@ enum check_metric {
 	CHECK_M_HOSTS_MAINTENANCE,
 	CHECK_M_LEADER_CHANGES, /* a counter: perfdata unit "c" */
 	CHECK_M_STORAGE_UNFENCED, /* storages where SCSI fencing is not known in force */
+	CHECK_M_STRANDED,       /* domains some single host's loss leaves nowhere to go */
 	CHECK_M_COUNT
 };
 
@@ -54,6 +55,10 @@ const char *check_code_name(enum check_code c);
 
 /* The label of metric m ("hosts_online", ...). */
 const char *check_metric_name(enum check_metric m);
+
+/* The cluster metrics of a status document, v[CHECK_M_COUNT] (what check_haxd and
+ * haxctl status --openmetrics report); 0, or -EPROTO for a refusal or malformed one. */
+int check_metrics(const json_t *status, long *v);
 
 /* Parse a range; 0, or -EINVAL for anything but [@][~|num][:[num]] with start <= end. */
 int check_range_parse(const char *s, struct check_range *out);

@@ -12,6 +12,7 @@
 
 #include "haxd/haxctl.h"
 #include "haxd/ipc_client.h"
+#include "haxd/openmetrics.h"
 #include "haxd/proto.h"
 #include "haxd/state.h"
 #include "haxd/util.h"
@@ -20,7 +21,10 @@ static const char main_usage[] =
 	"Usage: haxctl [--version] [--help] COMMAND [ARGS]\n"
 	"Control the hax cluster through the local haxd.\n\n"
 	"Commands:\n"
-	"  status [--json]                       cluster, hosts and domains\n"
+	"  status [--json|--openmetrics]         cluster, hosts and domains (--openmetrics:\n"
+	"                                        check_haxd's metrics and per-host and\n"
+	"                                        per-domain gauges, for node_exporter's\n"
+	"                                        textfile collector)\n"
 	"  events [--json]                       recent events (state transitions)\n"
 	"  domain list [--json]                  the HA domains, as a table\n"
 	"  domain add NAME --config FILE [--memory MIB] [--vcpus N] [--priority N]\n"
@@ -30,8 +34,15 @@ static const char main_usage[] =
 	"  domain enable NAME                    let the cluster run it (again)\n"
 	"  domain disable NAME                   stop it and keep it stopped\n"
 	"  explain-failover [HOST] [--json]      the worst-case failover timeline of HOST\n"
+	"  plan --lose HOST[,HOST...] [--json]   what the leader would do if those hosts\n"
+	"                                        died now: which domains go where, which\n"
+	"                                        fit nowhere and why, the timeline (changes\n"
+	"                                        nothing)\n"
 	"  reload                                re-read haxd.conf on this host (as SIGHUP)\n"
 	"  fence HOST                            fence HOST now, through its fence levels\n"
+	"  fence HOST --dry-run [--json]         ask every fence device of HOST, from this\n"
+	"                                        host, whether it could fence HOST (changes\n"
+	"                                        nothing; exit 1 unless every device answers)\n"
 	"  fence-ack HOST --yes-i-checked-it-is-off\n"
 	"                                        confirm by hand that HOST is off (its\n"
 	"                                        domains may then start elsewhere)\n"
@@ -186,11 +197,42 @@ static void print_storage(const json_t *reply)
 		printf("\n");
 }
 
+/* Always an exposition, even when haxd cannot be asked (hax_up 0), so that a textfile
+ * collector shows the outage instead of the last good numbers. */
+static int status_openmetrics(void)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *reply = NULL;
+	char err[512], *text = NULL;
+	int r = hax_ipc_call(req, HAX_IPC_TIMEOUT_MS, &reply, err, sizeof(err));
+
+	json_decref(req);
+	if (r == 0)
+		text = openmetrics_text(reply);
+	if (r == 0 && !text)
+		snprintf(err, sizeof(err), "%s",
+			 json_string_value(json_object_get(reply, "error")) ?: "malformed status from haxd");
+	json_decref(reply);
+	if (!text) {
+		fprintf(stderr, "haxctl: %s\n", err);
+		text = openmetrics_down();
+		fputs(text, stdout);
+		free(text);
+		return EXIT_FAIL;
+	}
+	fputs(text, stdout);
+	free(text);
+	return 0;
+}
+
 static int cmd_status(int argc, char **argv, bool domains_only)
 {
 	json_t *reply, *cl;
 	bool json;
-	int r = want_json(argc, argv, &json);
+	int r;
+
+	if (!domains_only && argc == 1 && strcmp(argv[0], "--openmetrics") == 0)
+		return status_openmetrics();
+	r = want_json(argc, argv, &json);
 
 	if (r)
 		return r;
@@ -482,6 +524,154 @@ static int cmd_explain(int argc, char **argv)
 	return 0;
 }
 
+static void print_plan(const json_t *r)
+{
+	const json_t *q = json_object_get(r, "quorum"), *doms = json_object_get(r, "domains");
+	const json_t *tl = json_object_get(r, "timeline"), *ph = json_object_get(tl, "phases");
+	int wn = width(doms, "name", 6), wf = width(doms, "from", 4);
+	char lost[512] = "";
+	size_t i;
+
+	for (i = 0; i < json_array_size(json_object_get(r, "lose")); i++)
+		snprintf(lost + strlen(lost), sizeof(lost) - strlen(lost), "%s%s", i ? ", " : "",
+			 json_string_value(json_array_get(json_object_get(r, "lose"), i)));
+	printf("If %s died now (what the leader would do; nothing was changed):\n", lost);
+	printf("Quorum: %lld of %lld hosts left, a majority is %lld: %s\n", jint(q, "hosts_left"),
+	       jint(q, "hosts_total"), jint(q, "majority"),
+	       json_is_true(json_object_get(q, "quorate"))
+		   ? "the survivors act"
+		   : "NO QUORUM: nothing is restarted (unless votequorum's two_node, "
+		     "auto_tie_breaker or last_man_standing say otherwise)");
+	if (json_array_size(doms) == 0)
+		printf("No enabled domain runs there: nothing to restart.\n");
+	else
+		printf("\n%-*s  %-*s  %-10s  %4s  %8s  %5s  %s\n", wn, "Domain", wf, "From", "To", "Prio",
+		       "Mem(MiB)", "VCPUs", "Reason");
+	for (i = 0; i < json_array_size(doms); i++) {
+		const json_t *d = json_array_get(doms, i);
+
+		printf("%-*s  %-*s  %-10s  %4lld  %8lld  %5lld  %s\n", wn, jstr(d, "name"), wf,
+		       jstr(d, "from"), json_is_string(json_object_get(d, "to")) ? jstr(d, "to") : "NOWHERE",
+		       jint(d, "priority"), jint(d, "memory_mib"), jint(d, "vcpus"),
+		       json_string_value(json_object_get(d, "reason")) ?: "");
+	}
+	if (json_is_object(tl)) {
+		printf("\nTimeline (worst case, fencing %s):\n", jstr(tl, "host"));
+		for (i = 0; i < json_array_size(ph); i++) {
+			const json_t *p = json_array_get(ph, i);
+
+			printf("  %-42s %8lld ms  %s\n", jstr(p, "phase"), jint(p, "ms"),
+			       jstr(p, "detail"));
+		}
+		printf("  %-42s %8lld ms\n", "total (worst case)", jint(tl, "worst_case_ms"));
+	}
+	if (jint(r, "stranded"))
+		printf("\n%lld domain(s) would have NOWHERE to go.\n", jint(r, "stranded"));
+	else if (json_array_size(doms))
+		printf("\nEvery domain would run again.\n");
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+	json_t *req, *reply, *lose = json_array();
+	bool json = false;
+	char *list = NULL, *tok, *save;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--lose") == 0 && i + 1 < argc && !list)
+			list = argv[++i];
+		else {
+			json_decref(lose);
+			return usage_error("plan --lose HOST[,HOST...] [--json]: unexpected \"%s\"",
+					   argv[i]);
+		}
+	}
+	if (!list) {
+		json_decref(lose);
+		return usage_error("%s", "plan needs --lose HOST[,HOST...]");
+	}
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!hax_valid_name(tok)) {
+			json_decref(lose);
+			return usage_error("plan --lose: \"%s\" is not a valid host name", tok);
+		}
+		json_array_append_new(lose, json_string(tok));
+	}
+	if (json_array_size(lose) == 0) {
+		json_decref(lose);
+		return usage_error("%s", "plan --lose: no host named");
+	}
+	req = json_pack("{s:s, s:o}", "cmd", "plan", "lose", lose);
+	if (call(req, &reply))
+		return EXIT_FAIL;
+	if (json)
+		print_json(reply);
+	else
+		print_plan(reply);
+	json_decref(reply);
+	return 0;
+}
+
+/* Dry runs take up to their devices' timeouts (60 s by default), all in parallel. */
+#define FENCE_DRY_RUN_TIMEOUT_MS (10 * 60 * 1000)
+
+static int fence_dry_run(const char *host, bool json)
+{
+	json_t *req = json_pack("{s:s, s:s, s:b}", "cmd", "fence", "host", host, "dry_run", 1);
+	json_t *reply, *levels;
+	char err[512];
+	size_t i, k;
+	int r;
+
+	r = hax_ipc_call(req, FENCE_DRY_RUN_TIMEOUT_MS, &reply, err, sizeof(err));
+	json_decref(req);
+	if (r < 0) {
+		fprintf(stderr, "haxctl: %s\n", err);
+		return EXIT_FAIL;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		fprintf(stderr, "haxctl: %s\n", jstr(reply, "error"));
+		json_decref(reply);
+		return EXIT_FAIL;
+	}
+	r = json_is_true(json_object_get(reply, "all_ok")) ? 0 : EXIT_FAIL;
+	if (json) {
+		print_json(reply);
+		json_decref(reply);
+		return r;
+	}
+	levels = json_object_get(reply, "levels");
+	printf("Fence dry run of %s from this host (nothing was changed):\n", host);
+	for (i = 0; i < json_array_size(levels); i++) {
+		const json_t *lv = json_array_get(levels, i), *devs = json_object_get(lv, "devices");
+
+		printf("  level %lld (%s): %s\n", jint(lv, "level"), jstr(lv, "method"),
+		       json_is_true(json_object_get(lv, "ok")) ? "ok" : "FAILED");
+		for (k = 0; k < json_array_size(devs); k++) {
+			const json_t *d = json_array_get(devs, k);
+
+			printf("    %-16s %-9s %-6s %s\n", jstr(d, "device"), jstr(d, "driver"),
+			       json_is_true(json_object_get(d, "ok")) ? "ok" : "FAILED",
+			       jstr(d, "message"));
+		}
+	}
+	if (json_array_size(levels) == 0)
+		printf("%s has no fence level: its domains would wait for haxctl fence-ack\n", host);
+	else if (!r)
+		printf("%s can be fenced: every device of every level answers\n", host);
+	else if (json_is_true(json_object_get(reply, "fenceable")))
+		printf("%s can be fenced, but a level FAILED (see above): fix it before trusting it\n",
+		       host);
+	else
+		printf("%s CANNOT be fenced from here: its domains would stay down if it died\n",
+		       host);
+	json_decref(reply);
+	return r;
+}
+
 static int cmd_fence(int argc, char **argv, bool ack)
 {
 	json_t *reply, *req;
@@ -493,6 +683,14 @@ static int cmd_fence(int argc, char **argv, bool ack)
 				   "fence-ack HOST --yes-i-checked-it-is-off: confirm only after checking "
 				   "that HOST is really powered off; a wrong confirmation lets a domain "
 				   "run twice and corrupt its disk");
+	if (!ack && argc >= 2 && strcmp(argv[1], "--dry-run") == 0) {
+		if (argc == 2)
+			return fence_dry_run(argv[0], false);
+		if (argc == 3 && strcmp(argv[2], "--json") == 0)
+			return fence_dry_run(argv[0], true);
+		return usage_error("fence HOST --dry-run [--json]: unexpected argument \"%s\"",
+				   argv[argc - 1]);
+	}
 	if (!ack && argc != 1)
 		return usage_error("unexpected argument \"%s\"", argv[1]);
 	req = json_pack("{s:s, s:s}", "cmd", ack ? "fence-ack" : "fence", "host", argv[0]);
@@ -536,6 +734,8 @@ int main(int argc, char **argv)
 		return cmd_domain(argc - 2, argv + 2);
 	if (strcmp(cmd, "explain-failover") == 0)
 		return cmd_explain(argc - 2, argv + 2);
+	if (strcmp(cmd, "plan") == 0)
+		return cmd_plan(argc - 2, argv + 2);
 	if (strcmp(cmd, "reload") == 0)
 		return cmd_reload(argc - 2);
 	if (strcmp(cmd, "fence") == 0 || strcmp(cmd, "fence-ack") == 0)

@@ -21,12 +21,14 @@
 #include "change.h"
 #include "cluster.h"
 #include "events.h"
+#include "fence_check.h"
 #include "ipc.h"
 #include "leader.h"
 #include "loop.h"
 #include "msg.h"
 #include "policy.h"
 #include "proposals.h"
+#include "plan.h"
 #include "status.h"
 #include "sync.h"
 #include "notify.h"
@@ -1006,6 +1008,33 @@ static json_t *explain_failover(const char *name)
 			 phases, "worst_case_ms", (json_int_t)total);
 }
 
+/* haxctl plan --lose: placement from the replicated state by the leader's own policy
+ * (plan.c), and the slowest failover timeline among the lost hosts. Changes nothing. */
+static json_t *plan_reply(const json_t *lose)
+{
+	json_t *r = plan_lose(nd.state, lose), *worst = NULL, *v;
+	size_t i;
+
+	if (!json_is_true(json_object_get(r, "ok")))
+		return r;
+	json_array_foreach(json_object_get(r, "lose"), i, v) {
+		json_t *t = explain_failover(json_string_value(v));
+
+		if (json_is_true(json_object_get(t, "ok")) &&
+		    (!worst || json_integer_value(json_object_get(t, "worst_case_ms")) >
+				       json_integer_value(json_object_get(worst, "worst_case_ms")))) {
+			json_decref(worst);
+			worst = t;
+		} else {
+			json_decref(t);
+		}
+	}
+	if (worst)
+		json_object_del(worst, "ok");
+	json_object_set_new(r, "timeline", worst ? worst : json_null());
+	return r;
+}
+
 static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -1019,6 +1048,11 @@ static void on_request(void *opaque, const json_t *req, struct ipc_call *call)
 		ipc_reply(call, nd.reload ? nd.reload() : error_reply("reload is not available"));
 	} else if (strcmp(cmd, "explain-failover") == 0) {
 		ipc_reply(call, explain_failover(json_string_value(json_object_get(req, "host"))));
+	} else if (strcmp(cmd, "plan") == 0) {
+		ipc_reply(call, plan_reply(json_object_get(req, "lose")));
+	} else if (strcmp(cmd, "fence") == 0 && json_is_true(json_object_get(req, "dry_run"))) {
+		/* From this host, not the leader's: any member may have to fence. */
+		fence_check_start(nd.conf, json_string_value(json_object_get(req, "host")), call);
 	} else if (strncmp(cmd, "domain-", 7) != 0 && strcmp(cmd, "fence") != 0 &&
 		   strcmp(cmd, "fence-ack") != 0 && strcmp(cmd, "migrate") != 0 &&
 		   strcmp(cmd, "evacuate") != 0 && strcmp(cmd, "maintenance") != 0) {
@@ -1395,6 +1429,7 @@ void node_stop(void)
 	hax_timer_del(nd.hello_timer);
 	hax_timer_del(nd.lb_timer);
 	persist_now(NULL);
+	fence_check_stop_all();
 	while ((m = nd.lb)) {
 		nd.lb = m->next;
 		free(m);

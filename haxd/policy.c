@@ -216,22 +216,18 @@ void policy_plan_avoiding(const struct hax_state *s, const bool *host_ok, const 
 	free(load);
 }
 
-/* Would every domain of the hosts in failed[] find a place on the others? */
-static bool survives(const struct hax_state *s, const bool *host_ok, const bool *failed)
+void policy_plan_loss(const struct hax_state *s, const bool *host_ok, const bool *failed,
+		      bool *wanted, int *out_host, char (*reason)[STATE_REASON_MAX])
 {
-	bool *ok = hax_xcalloc(s->nhosts, sizeof(*ok));
-	bool *wanted = hax_xcalloc(s->ndomains ? s->ndomains : 1, sizeof(*wanted));
-	int *where = hax_xcalloc(s->ndomains ? s->ndomains : 1, sizeof(*where));
-	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(s->ndomains ? s->ndomains : 1,
-						       sizeof(*reason));
+	bool *ok = hax_xcalloc(s->nhosts ? s->nhosts : 1, sizeof(*ok));
 	struct hax_state *v = state_clone(s);
-	bool good = true;
 	size_t h, j;
 
 	for (h = 0; h < s->nhosts; h++)
 		ok[h] = host_ok[h] && !failed[h];
 	/* The failed hosts' domains are the ones to place, as if they held nothing. */
 	for (j = 0; j < v->ndomains; j++) {
+		wanted[j] = false;
 		for (h = 0; h < v->nhosts; h++)
 			if (failed[h] && policy_dom_holds_host(&v->domains[j]) &&
 			    strcmp(v->domains[j].host, v->hosts[h].name) == 0)
@@ -241,15 +237,27 @@ static bool survives(const struct hax_state *s, const bool *host_ok, const bool 
 		wanted[j] = v->domains[j].enabled;
 		v->domains[j].state = DOM_RECOVERING;
 	}
-	policy_plan(v, ok, wanted, where, reason);
-	for (j = 0; j < v->ndomains; j++)
+	policy_plan(v, ok, wanted, out_host, reason);
+	state_free(v);
+	free(ok);
+}
+
+/* Would every domain of the hosts in failed[] find a place on the others? */
+static bool survives(const struct hax_state *s, const bool *host_ok, const bool *failed)
+{
+	size_t n = s->ndomains ? s->ndomains : 1, j;
+	bool *wanted = hax_xcalloc(n, sizeof(*wanted));
+	int *where = hax_xcalloc(n, sizeof(*where));
+	char (*reason)[STATE_REASON_MAX] = hax_xcalloc(n, sizeof(*reason));
+	bool good = true;
+
+	policy_plan_loss(s, host_ok, failed, wanted, where, reason);
+	for (j = 0; j < s->ndomains; j++)
 		if (wanted[j] && where[j] < 0)
 			good = false;
-	state_free(v);
 	free(reason);
 	free(where);
 	free(wanted);
-	free(ok);
 	return good;
 }
 

@@ -26,6 +26,12 @@ void policy_plan(const struct hax_state *s, const bool *host_ok, const bool *wan
 void policy_plan_avoiding(const struct hax_state *s, const bool *host_ok, const bool *wanted,
 			  const bool *avoid, int *out_host, char (*reason)[STATE_REASON_MAX]);
 
+/* What-if: the hosts in failed[] die now. wanted[j] (written) says whether domain j ran
+ * there and, enabled, would be restarted; out_host/reason as policy_plan for those, on
+ * the other host_ok hosts. The placement N+k and haxctl plan --lose share. */
+void policy_plan_loss(const struct hax_state *s, const bool *host_ok, const bool *failed,
+		      bool *wanted, int *out_host, char (*reason)[STATE_REASON_MAX]);
+
 /* Free memory (MiB) and vcpus of host index h given the current assignments. */
 void policy_host_free(const struct hax_state *s, size_t h, int64_t *mem_free,
 		      int64_t *vcpus_free);

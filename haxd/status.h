@@ -19,7 +19,8 @@ struct status_runtime {
 };
 
 /* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self",
- *             "fence_failures","tolerates_host_failures","leader_changes"},
+ *             "fence_failures","tolerates_host_failures","leader_changes",
+ *             "stranded_by_one_loss":[{"host","domains":[names]}]},
  *  "hosts":[{"name","nodeid","state","maintenance","evacuating","mem_total_mib","mem_free_mib",
  *            "vcpus_total","domains":[names],
  *            "last_fence":null|{"ok","method","detail","time_ns"}}],

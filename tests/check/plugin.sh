@@ -93,7 +93,7 @@ run 1 "$C" -w tolerates_host_failures=1: -c domains_recovering=2
 line1 '^HAXD WARNING - tolerates 0 host failures; .* domains_recovering=0;;2;0 .*tolerates_host_failures=0;1:;;0 '
 # the leader-change counter takes ranges too (standalone: always 0)
 run 2 "$C" -c leader_changes=@0
-line1 '^HAXD CRITICAL - leader changed 0 times \(now h1\); .* leader_changes=0c;;@0;0 storage_unfenced=0;;0;0$'
+line1 '^HAXD CRITICAL - leader changed 0 times \(now h1\); .* leader_changes=0c;;@0;0 storage_unfenced=0;;0;0 domains_stranded=1;;;0$'
 note "-w/-c override the defaults"
 
 run 0 "$C" --host h1

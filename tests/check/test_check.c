@@ -262,6 +262,24 @@ static void test_threshold_args(void **state)
 
 /* ---- cluster mode -------------------------------------------------------------------- */
 
+/* haxd says the loss of h2 alone would strand d3 (and of h1, d3 again and d1): WARNING
+ * naming them; d3 counted once. A single-host cluster says nothing of it. */
+static void test_cluster_stranded(void **state)
+{
+	json_t *st = healthy();
+	char *out;
+
+	(void)state;
+	json_object_set_new(json_object_get(st, "cluster"), "stranded_by_one_loss",
+			    json_pack("[{s:s, s:[s]}, {s:s, s:[s, s]}]", "host", "h2", "domains",
+				      "d3", "host", "h1", "domains", "d3", "d1"));
+	out = cluster(st, CHECK_WARNING, NULL);
+	assert_has(line1(out), "HAXD WARNING - 2 domains with nowhere to go if one host dies "
+			       "(d3 if h2 dies, d3 if h1 dies, d1 if h1 dies)");
+	assert_has(line1(out), " domains_stranded=2;0;;0");
+	free(out);
+}
+
 static void test_cluster_ok(void **state)
 {
 	char *out = cluster(healthy(), CHECK_OK, NULL);
@@ -274,7 +292,7 @@ static void test_cluster_ok(void **state)
 		"quorate=1;;1:;0;1 domains_running=3;;;0 domains_recovering=0;0;;0 "
 		"domains_failed=0;;0;0 tolerates_host_failures=1;1:;;0 fence_failures=0;;0;0 "
 		"hosts_lost=0;0;;0 hosts_fenced=0;0;;0 hosts_maintenance=0;;;0 "
-		"leader_changes=0c;;;0 storage_unfenced=0;;0;0");
+		"leader_changes=0c;;;0 storage_unfenced=0;;0;0 domains_stranded=0;0;;0");
 	/* nothing in trouble: a single line */
 	assert_string_equal(out + strlen(l1), "\n");
 	free(out);
@@ -738,6 +756,7 @@ int main(void)
 	    cmocka_unit_test(test_range_bad),
 	    cmocka_unit_test(test_threshold_args),
 	    cmocka_unit_test(test_cluster_ok),
+	    cmocka_unit_test(test_cluster_stranded),
 	    cmocka_unit_test(test_cluster_verbose),
 	    cmocka_unit_test(test_cluster_quorum_lost),
 	    cmocka_unit_test(test_cluster_recovering),

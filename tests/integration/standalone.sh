@@ -1,7 +1,9 @@
 #!/bin/bash
 # Standalone haxd + sim driver + guests writing their journals to real iSCSI LUNs (tgtd):
 # add 3 domains -> running; kill -9 haxd and restart it -> the same 3 guests still run,
-# none started twice; disable one -> stopped; the journal oracle is clean on every LUN.
+# none started twice; haxctl plan --lose h1 strands all three and changes nothing;
+# haxctl status --openmetrics shows them running (parsed by a real parser);
+# disable one -> stopped; the journal oracle is clean on every LUN.
 . "$HAX_SOURCE/tests/lib/common.sh"
 need_root "tgtd and detached guests"
 need_tool tgtd tgt
@@ -35,6 +37,30 @@ for i in 1 2 3; do
 	wait_for 30 "d$i running" dom_is "d$i" running || { cat "$T/haxd.log"; fail "d$i not running"; }
 done
 note "3 domains running"
+# What-if through the real IPC path: losing the only host strands all three, in the
+# leader's order, with the policy's reason and no quorum left; nothing changes.
+"$B/haxctl" plan --lose h1 --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["ok"] and not r["fits"] and r["stranded"] == 3, r
+assert [d["name"] for d in r["domains"]] == ["d1", "d2", "d3"], r
+assert all(d["to"] is None and d["from"] == "h1" and "no host available" in d["reason"] for d in r["domains"]), r
+assert r["quorum"] == {"hosts_total": 1, "hosts_left": 0, "majority": 1, "quorate": False}, r
+assert r["timeline"]["host"] == "h1" and r["timeline"]["worst_case_ms"] > 0, r' ||
+	fail "haxctl plan --lose h1"
+"$B/haxctl" plan --lose h1 | grep -q "^d1 .* h1 .* NOWHERE .*no host available" || fail "plan's table"
+"$B/haxctl" plan --lose h7 2>&1 | grep -q "no such host: h7" || fail "plan of an unknown host"
+for i in 1 2 3; do dom_is "d$i" running || fail "plan changed d$i"; done
+# The per-domain gauges of haxctl status --openmetrics, read by a real parser.
+if /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+	"$B/haxctl" status --openmetrics | /usr/bin/python3 "$S/tests/lib/om_check.py" \
+		hax_domains_running=3 "hax_domain_state{domain=d1,state=running}=1" \
+		"hax_domain_state{domain=d1,state=failed}=0" "hax_domain_memory_bytes{domain=d2}=134217728" \
+		"hax_domain_enabled{domain=d3}=1" "hax_host_domains{host=h1}=3" "hax_domain_restarts{domain=d1}=0" ||
+		fail "status --openmetrics with 3 running domains"
+else
+	note "python3-prometheus-client missing: the OpenMetrics check was not run"
+fi
 before=$(for i in 1 2 3; do guest_pids "d$i" "$IQN"; done)
 [ "$(echo "$before" | wc -l)" = 3 ] || fail "expected 3 guests, found: $before"
 inc_before=$(for i in 1 2 3; do dom_field "d$i" incarnation; done | tr '\n' ' ')

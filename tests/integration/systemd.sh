@@ -12,6 +12,10 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	out=$(MANPATH=$T/man systemd-analyze verify "$T/haxd.service" 2>&1) ||
 		fail "systemd-analyze verify: $out"
 	echo "$out" | grep -i "haxd.service" && fail "systemd-analyze complains about the unit"
+	cp "$B/hax-metrics.service" "$S/systemd/hax-metrics.timer" "$T/" || fail "no hax-metrics units"
+	out=$(MANPATH=$T/man systemd-analyze verify "$T/hax-metrics.service" "$T/hax-metrics.timer" 2>&1) ||
+		fail "systemd-analyze verify hax-metrics: $out"
+	echo "$out" | grep -i "hax-metrics" && fail "systemd-analyze complains about hax-metrics"
 	grep -q "^KillMode=process" "$T/haxd.service" || fail "KillMode=process missing"
 	grep -q "^Type=notify" "$T/haxd.service" || fail "Type=notify missing"
 	note "systemd-analyze verify: clean"
