@@ -92,8 +92,11 @@ static const struct conf_row rows[] = {
 	    "directory where the replicated cluster state is persisted" },
 	  CL(state_dir), NULL },
 	{ { "cluster", "client_group", CONF_T_STRING, NULL, 0, 0, "haxclient", OPT, FIXED,
-	    "unix group allowed to use haxctl and check_haxd besides root" },
+	    "unix group of operators: every haxctl command, besides root" },
 	  CL(client_group), NULL },
+	{ { "cluster", "monitor_group", CONF_T_STRING, NULL, 0, 0, "haxmonitor", OPT, FIXED,
+	    "unix group that may only read: haxctl status, events, explain-failover, check_haxd" },
+	  CL(monitor_group), NULL },
 	{ { "cluster", "tick", CONF_T_DURATION, NULL, 100, 60 * MS_SEC, "1s", OPT, RELOAD,
 	    "interval of the leader's decision tick" },
 	  CL(tick_ms), NULL },
@@ -1423,6 +1426,8 @@ int conf_restart_needed(const struct hax_conf *live, const struct hax_conf *fres
 		add_label(out, max, &n, "[%s] %s changed", "cluster", "state_dir");
 	if (strcmp(a->client_group, b->client_group))
 		add_label(out, max, &n, "[%s] %s changed", "cluster", "client_group");
+	if (strcmp(a->monitor_group, b->monitor_group))
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "monitor_group");
 	if (strcmp(a->xl, b->xl))
 		add_label(out, max, &n, "[%s] %s changed", "cluster", "xl");
 	if (strcmp(a->xl_migrate_ssh, b->xl_migrate_ssh))

@@ -999,7 +999,7 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 	nd.sd_watchdog_ms = notify_watchdog_ms();
 	if (start_agent(err, errlen) < 0)
 		return -EIO;
-	nd.ipc = ipc_server_new(loop, p->ipc_name, p->client_gid, on_request, NULL);
+	nd.ipc = ipc_server_new(loop, p->ipc_name, p->auth, on_request, NULL);
 	if (!nd.ipc) {
 		snprintf(err, errlen, "cannot serve IPC \"%s\" (is another haxd running?)",
 			 p->ipc_name);
