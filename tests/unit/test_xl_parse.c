@@ -551,6 +551,14 @@ static void test_cfg_bad(void **state)
 					 err, sizeof(err)),
 			 0);
 	assert_int_equal(xl_cfg_validate("", err, sizeof(err)), 0);
+	/* A word at the very end stops at the terminator, whatever follows it in memory
+	 * (found by tests/fuzz: the lexer read on past the NUL into "_x = 1"). */
+	{
+		static const char past[] = "type = 'pvh'\nker\0_x = 1\n";
+
+		assert_int_equal(xl_cfg_validate(past, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, "line 2: expected '=' after \"ker\"");
+	}
 }
 
 static void test_cfg_settings(void **state)
