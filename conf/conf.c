@@ -13,6 +13,8 @@
  */
 #include "conf.h"
 
+#include "../agent/def_policy.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -64,6 +66,7 @@ static int set_log_level(struct parser *p, const struct conf_row *r, const char 
 static int set_deferred(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 static int set_luns(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 static int set_command(struct parser *p, const struct conf_row *r, const char *val, void *obj);
+static int set_paths(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 
 #define FIELD(type, f) offsetof(type, f), sizeof(((type *)0)->f)
 #define CL(f) FIELD(struct conf_cluster, f)
@@ -141,6 +144,9 @@ static const struct conf_row rows[] = {
 	    OPT, FIXED,
 	    "the command xl migrate runs to reach the target host (xl migrate -s; driver xl)" },
 	  CL(xl_migrate_ssh), set_command },
+	{ { "cluster", "domain_paths", CONF_T_LIST, NULL, 0, 0, DEF_PATHS_DEFAULT, OPT, RELOAD,
+	    "directories whose files and devices domain definitions may name (disks, kernels)" },
+	  CL(domain_paths), set_paths },
 
 	/* [host NAME] */
 	{ { "host", "nodeid", CONF_T_INT, NULL, 1, 2147483647, NULL, REQ, FIXED,
@@ -471,6 +477,18 @@ static int set_command(struct parser *p, const struct conf_row *r, const char *v
 	}
 	memcpy(field_of(r, obj), val, strlen(val) + 1);
 	return 0;
+}
+
+/* Absolute directories, each a prefix that definitions' host paths are checked against. */
+static int set_paths(struct parser *p, const struct conf_row *r, const char *val, void *obj)
+{
+	char why[300];
+
+	if (def_paths_check(val, why, sizeof(why)) < 0) {
+		perr(p, "bad value for %s: %s", r->k.key, why);
+		return -1;
+	}
+	return set_string(p, r, val, obj);
 }
 
 static int set_int(struct parser *p, const struct conf_row *r, const char *val, void *obj)

@@ -50,6 +50,7 @@ struct conf_cluster {
 	int log_level;                  /* syslog priority, default LOG_INFO */
 	char xl[PATH_MAX];              /* xl program (driver xl), default /usr/sbin/xl */
 	char xl_migrate_ssh[512];       /* what xl migrate -s runs to reach the target */
+	char domain_paths[1024];        /* host paths definitions may name (def_policy.h) */
 };
 
 struct conf_fence_level {

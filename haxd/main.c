@@ -273,6 +273,7 @@ static json_t *reload(void)
 		c->no_quorum_timeout_ms = fresh->cluster.no_quorum_timeout_ms;
 		c->fence_retry_ms = fresh->cluster.fence_retry_ms;
 		c->agent_lost_timeout_ms = fresh->cluster.agent_lost_timeout_ms;
+		memcpy(c->domain_paths, fresh->cluster.domain_paths, sizeof(c->domain_paths));
 		/* Group members may have changed (the group names need a restart). */
 		build_auth();
 		if (c->log_level != fresh->cluster.log_level)

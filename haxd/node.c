@@ -238,8 +238,13 @@ static int ops_command(void *opaque, const char *host, json_t *cmd)
 
 static int ops_validate(void *opaque, const char *definition, char *err, size_t errlen)
 {
+	int r;
+
 	(void)opaque;
-	return nd.driver->validate(definition, err, errlen);
+	r = nd.driver->validate(definition, err, errlen);
+	if (r == 0 && nd.driver->policy)
+		r = nd.driver->policy(definition, nd.conf->cluster.domain_paths, err, errlen);
+	return r;
 }
 
 static uint64_t ops_now_real(void *opaque)
@@ -961,6 +966,7 @@ static int start_agent(char *err, size_t errlen)
 		.vcpus = nd.self.vcpus,
 		.xl = nd.conf->cluster.xl,
 		.xl_migrate_ssh = nd.conf->cluster.xl_migrate_ssh,
+		.domain_paths = nd.conf->cluster.domain_paths,
 	};
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result,
 				.progress = agent_progress};
