@@ -72,6 +72,7 @@ static struct {
 	bool ready_sent;                    /* systemd told READY=1 (after the first sync) */
 	uint32_t last_leader;               /* nodeid of the last leader a sync gave us; 0 = none yet */
 	uint64_t leader_changes;            /* times that leader was another host than before */
+	uint64_t dropped_msgs;              /* cluster messages msg_decode refused */
 	uint64_t sd_watchdog_ms, sd_last_ping_ns;
 	hax_timer_t lb_timer, tick_timer;
 	json_t *progress;                   /* {domain: last migration progress report} */
@@ -600,6 +601,7 @@ static json_t *status_reply(void)
 		.mode = nd.standalone ? "standalone" : "cluster",
 		.progress = nd.progress,
 		.leader_changes = nd.leader_changes,
+		.dropped_messages = nd.dropped_msgs,
 	};
 
 	return status_json(nd.state, &rt);
@@ -800,6 +802,7 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 	json_t *m;
 
 	if (msg_decode(buf, len, &m, &type, err, sizeof(err)) < 0) {
+		nd.dropped_msgs++;
 		hax_log(LOG_WARNING, "message from node %u dropped: %s", nodeid, err);
 		return;
 	}
