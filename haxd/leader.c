@@ -314,7 +314,10 @@ static size_t where_running(struct leader *l, const char *name, struct sighting 
 		for (k = 0; k < json_array_size(doms); k++) {
 			const json_t *d = json_array_get(doms, k);
 
-			if (n == max || !json_equal(json_object_get(d, "name"), json_string(name)))
+			const char *dn = json_string_value(json_object_get(d, "name"));
+
+			/* (a json_string(name) to compare with leaked on every tick) */
+			if (n == max || !dn || strcmp(dn, name) != 0)
 				continue;
 			const char *st = json_string_value(json_object_get(d, "state")) ?: "";
 
