@@ -229,6 +229,17 @@ static int check_item(const struct xl_cfg_item *it, const char *paths, char *err
 				 it->str, paths);
 			return -EPERM;
 		}
+	} else if (strcmp(key, "usbdevice") == 0) {
+		/* tablet, mouse, keyboard: emulated; host:VID:PID or host:BUS.ADDR passes a
+		 * host device through. */
+		if (it->type == XL_CFG_STRING && strncmp(it->str, "host:", 5) == 0)
+			return refuse(err, errlen, "usbdevice: %.60s passes a host device through%s",
+				      it->str, "");
+		for (i = 0; it->type == XL_CFG_LIST && i < it->nlist; i++)
+			if (strncmp(it->list[i], "host:", 5) == 0)
+				return refuse(err, errlen,
+					      "usbdevice: %.60s passes a host device through%s",
+					      it->list[i], "");
 	} else if (strcmp(key, "serial") == 0) {
 		if (it->type != XL_CFG_STRING || strcmp(it->str, "pty") != 0)
 			return refuse(err, errlen,

@@ -590,6 +590,8 @@ static void test_cfg_policy(void **state)
 	    {"ramdisk = \"/boot/../etc/shadow\"\n", "ramdisk: /boot/../etc/shadow is outside"},
 	    {"kernel = \"/bootleg/vmlinuz\"\n", "kernel: /bootleg/vmlinuz is outside"},
 	    {"serial = \"file:/tmp/x\"\n", "serial: only \"pty\""},
+	    {"usbdevice = \"host:1234:5678\"\n", "usbdevice: host:1234:5678 passes a host device"},
+	    {"usbdevice = [ 'tablet', 'host:1.2' ]\n", "usbdevice: host:1.2 passes"},
 	};
 	char err[300];
 	size_t i;
