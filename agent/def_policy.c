@@ -57,7 +57,8 @@ int def_paths_check(const char *paths, char *err, size_t errlen)
 		snprintf(word, sizeof(word), "%.*s", (int)n, w);
 		if (n >= sizeof(word) || !normalised(word)) {
 			snprintf(err, errlen,
-				 "\"%.100s\" is not an absolute directory other than / (no trailing /, no . or ..)",
+				 "\"%.100s\" is not an absolute directory other than / (no "
+				 "trailing /, no . or ..)",
 				 word);
 			return -EINVAL;
 		}
@@ -74,31 +75,76 @@ int def_paths_check(const char *paths, char *err, size_t errlen)
  * dtdev, iomem, ioports, irqs, p9, channel, vtpm, stubdomain_*, *_firmware ...) either
  * runs a program, reads a host file or hands a host device to the guest. */
 static const char *const xl_keys[] = {
-	"name", "type", "builder", "uuid", "memory", "maxmem", "vcpus", "maxvcpus", "cpus",
-	"cpus_soft", "cpu_weight", "cap", "kernel", "ramdisk", "cmdline", "extra", "root",
-	"disk", "vif", "on_poweroff", "on_reboot", "on_crash", "on_watchdog", "on_soft_reset",
-	"tsc_mode", "localtime", "rtc_timeoffset", "boot", "acpi", "apic", "pae", "hap", "hpet",
-	"viridian", "nestedhvm", "nographic", "vnc", "vncunused", "vncdisplay", "sdl", "vga",
-	"stdvga", "videoram", "serial", "usb", "usbdevice", "xen_platform_pci",
-	"max_grant_frames", "max_maptrack_frames", "shadow_memory", "device_model_version",
-	"vkb", "vfb",
+    "name",
+    "type",
+    "builder",
+    "uuid",
+    "memory",
+    "maxmem",
+    "vcpus",
+    "maxvcpus",
+    "cpus",
+    "cpus_soft",
+    "cpu_weight",
+    "cap",
+    "kernel",
+    "ramdisk",
+    "cmdline",
+    "extra",
+    "root",
+    "disk",
+    "vif",
+    "on_poweroff",
+    "on_reboot",
+    "on_crash",
+    "on_watchdog",
+    "on_soft_reset",
+    "tsc_mode",
+    "localtime",
+    "rtc_timeoffset",
+    "boot",
+    "acpi",
+    "apic",
+    "pae",
+    "hap",
+    "hpet",
+    "viridian",
+    "nestedhvm",
+    "nographic",
+    "vnc",
+    "vncunused",
+    "vncdisplay",
+    "sdl",
+    "vga",
+    "stdvga",
+    "videoram",
+    "serial",
+    "usb",
+    "usbdevice",
+    "xen_platform_pci",
+    "max_grant_frames",
+    "max_maptrack_frames",
+    "shadow_memory",
+    "device_model_version",
+    "vkb",
+    "vfb",
 };
 
 /* vif settings that only shape the guest's network (script= runs a program as root). */
 static const char *const vif_keys[] = {
-	"mac", "bridge", "model", "type", "vifname", "rate", "ip", "backend", "mtu",
+    "mac", "bridge", "model", "type", "vifname", "rate", "ip", "backend", "mtu",
 };
 
 /* Disk settings besides the target (script= runs a program as root). */
 static const char *const disk_keys[] = {
-	"format", "vdev", "access", "devtype", "backend", "backendtype", "discard",
-	"no-discard", "direct-io-safe", "cdrom",
+    "format",	   "vdev",    "access",	    "devtype",	      "backend",
+    "backendtype", "discard", "no-discard", "direct-io-safe", "cdrom",
 };
 
 /* Target prefixes that name a host file or block device (xl-disk-configuration). */
 static const char *const file_prefixes[] = {
-	"phy:", "file:", "tap:aio:", "tap2:aio:", "aio:", "raw:", "qcow:", "qcow2:", "vhd:",
-	"tap:qcow2:", "tap:vhd:",
+    "phy:",  "file:",  "tap:aio:", "tap2:aio:",	 "aio:",     "raw:",
+    "qcow:", "qcow2:", "vhd:",	   "tap:qcow2:", "tap:vhd:",
 };
 
 static bool in_list(const char *s, size_t n, const char *const *list, size_t count)
@@ -130,10 +176,14 @@ static int check_target(const char *t, const char *paths, char *err, size_t errl
 	if (!*t)
 		return 0;
 	if (strncmp(t, "drbd:", 5) == 0)
-		return strspn(t + 5, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-				       strlen(t + 5) && t[5]
+		return strspn(
+			   t + 5,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+				   strlen(t + 5) &&
+			       t[5]
 			   ? 0
-			   : refuse(err, errlen, "disk: \"%.200s\" is not a DRBD resource name%s", t, "");
+			   : refuse(err, errlen, "disk: \"%.200s\" is not a DRBD resource name%s",
+				    t, "");
 	for (i = 0; i < sizeof(file_prefixes) / sizeof(file_prefixes[0]); i++)
 		if (strncmp(t, file_prefixes[i], strlen(file_prefixes[i])) == 0) {
 			t += strlen(file_prefixes[i]);
@@ -141,10 +191,12 @@ static int check_target(const char *t, const char *paths, char *err, size_t errl
 		}
 	if (t[0] != '/')
 		return refuse(err, errlen,
-			      "disk: target \"%.200s\" is not a host path (only files and devices under domain_paths, or drbd:RESOURCE)%s",
+			      "disk: target \"%.200s\" is not a host path (only files and devices "
+			      "under domain_paths, or drbd:RESOURCE)%s",
 			      t, "");
 	if (!def_path_allowed(t, paths))
-		return refuse(err, errlen, "disk: %.200s is outside domain_paths (%.200s)", t, paths);
+		return refuse(err, errlen, "disk: %.200s is outside domain_paths (%.200s)", t,
+			      paths);
 	return 0;
 }
 
@@ -169,12 +221,14 @@ static int check_disk(const char *spec, const char *paths, char *err, size_t err
 			k = (size_t)(eq - p);
 			snprintf(buf, sizeof(buf), "%.*s", (int)(k < 60 ? k : 60), p);
 			if (!IN(p, k, disk_keys))
-				return refuse(err, errlen, "disk: setting \"%s\" is not allowed (%s)",
-					      buf, strcmp(buf, "script") == 0 ? "it runs a program as root"
-									 : "not on hax's allow-list");
+				return refuse(
+				    err, errlen, "disk: setting \"%s\" is not allowed (%s)", buf,
+				    strcmp(buf, "script") == 0 ? "it runs a program as root"
+							       : "not on hax's allow-list");
 		} else if (!positional) {
 			positional = true;
-			snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), p);
+			snprintf(buf, sizeof(buf), "%.*s",
+				 (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), p);
 			if (check_target(buf, paths, err, errlen) < 0)
 				return -EPERM;
 		}
@@ -202,7 +256,7 @@ static int check_vif(const char *spec, char *err, size_t errlen)
 		if (k > 0 && !IN(p, k, vif_keys))
 			return refuse(err, errlen, "vif: setting \"%s\" is not allowed (%s)", key,
 				      strcmp(key, "script") == 0 ? "it runs a program as root"
-								: "not on hax's allow-list");
+								 : "not on hax's allow-list");
 		p += n + (p[n] == ',');
 	}
 	return 0;
@@ -218,9 +272,11 @@ static int check_item(const struct xl_cfg_item *it, const char *paths, char *err
 	n = strlen(it->key);
 	snprintf(key, sizeof(key), "%.*s", (int)(n && it->key[n - 1] == '+' ? n - 1 : n), it->key);
 	if (!IN(key, strlen(key), xl_keys))
-		return refuse(err, errlen,
-			      "%s: not allowed in a domain definition (not on hax's allow-list of xl keys: it may run a program, read a host file or pass a host device)%s",
-			      key, "");
+		return refuse(
+		    err, errlen,
+		    "%s: not allowed in a domain definition (not on hax's allow-list of xl keys: "
+		    "it may run a program, read a host file or pass a host device)%s",
+		    key, "");
 	if (strcmp(key, "kernel") == 0 || strcmp(key, "ramdisk") == 0) {
 		if (it->type != XL_CFG_STRING)
 			return refuse(err, errlen, "%s: expected a path%s", key, "");
@@ -233,8 +289,9 @@ static int check_item(const struct xl_cfg_item *it, const char *paths, char *err
 		/* tablet, mouse, keyboard: emulated; host:VID:PID or host:BUS.ADDR passes a
 		 * host device through. */
 		if (it->type == XL_CFG_STRING && strncmp(it->str, "host:", 5) == 0)
-			return refuse(err, errlen, "usbdevice: %.60s passes a host device through%s",
-				      it->str, "");
+			return refuse(err, errlen,
+				      "usbdevice: %.60s passes a host device through%s", it->str,
+				      "");
 		for (i = 0; it->type == XL_CFG_LIST && i < it->nlist; i++)
 			if (strncmp(it->list[i], "host:", 5) == 0)
 				return refuse(err, errlen,
@@ -243,7 +300,8 @@ static int check_item(const struct xl_cfg_item *it, const char *paths, char *err
 	} else if (strcmp(key, "serial") == 0) {
 		if (it->type != XL_CFG_STRING || strcmp(it->str, "pty") != 0)
 			return refuse(err, errlen,
-				      "serial: only \"pty\" is allowed (a file, pipe or socket is opened by the device model as root)%s%s",
+				      "serial: only \"pty\" is allowed (a file, pipe or socket is "
+				      "opened by the device model as root)%s%s",
 				      "", "");
 	} else if (strcmp(key, "disk") == 0 || strcmp(key, "vif") == 0) {
 		bool disk = key[0] == 'd';

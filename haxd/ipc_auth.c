@@ -10,13 +10,13 @@ static const struct {
 	const char *cmd;
 	enum ipc_role role;
 } cmd_roles[] = {
-	{"status", IPC_ROLE_MONITOR},        {"domain-list", IPC_ROLE_MONITOR},
-	{"events", IPC_ROLE_MONITOR},        {"explain-failover", IPC_ROLE_MONITOR},
-	{"domain-add", IPC_ROLE_OPERATOR},   {"domain-remove", IPC_ROLE_OPERATOR},
-	{"domain-enable", IPC_ROLE_OPERATOR}, {"domain-disable", IPC_ROLE_OPERATOR},
-	{"fence", IPC_ROLE_OPERATOR},        {"fence-ack", IPC_ROLE_OPERATOR},
-	{"migrate", IPC_ROLE_OPERATOR},      {"evacuate", IPC_ROLE_OPERATOR},
-	{"maintenance", IPC_ROLE_OPERATOR},  {"reload", IPC_ROLE_OPERATOR},
+    {"status", IPC_ROLE_MONITOR},	  {"domain-list", IPC_ROLE_MONITOR},
+    {"events", IPC_ROLE_MONITOR},	  {"explain-failover", IPC_ROLE_MONITOR},
+    {"domain-add", IPC_ROLE_OPERATOR},	  {"domain-remove", IPC_ROLE_OPERATOR},
+    {"domain-enable", IPC_ROLE_OPERATOR}, {"domain-disable", IPC_ROLE_OPERATOR},
+    {"fence", IPC_ROLE_OPERATOR},	  {"fence-ack", IPC_ROLE_OPERATOR},
+    {"migrate", IPC_ROLE_OPERATOR},	  {"evacuate", IPC_ROLE_OPERATOR},
+    {"maintenance", IPC_ROLE_OPERATOR},	  {"reload", IPC_ROLE_OPERATOR},
 };
 
 static void build_group(struct ipc_auth_group *g, const char *name)

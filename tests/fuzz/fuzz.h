@@ -26,10 +26,10 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
 }
 
 /* A fuzz target's own check: abort() so that libFuzzer reports the input. */
-#define FUZZ_CHECK(cond)                                                                  \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			__builtin_trap();                                                  \
+#define FUZZ_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			__builtin_trap();                                                          \
 	} while (0)
 
 #endif

@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		static const char table[] =
 		    "Name                                        ID   Mem VCPUs\tState\tTime(s)\n"
 		    "Domain-0                                     0  2048     2     r-----    1.0\n"
-		    "web1                                         3   512     1     -b----    4.1\n";
+		    "web1                                         3   512     1     -b----    "
+		    "4.1\n";
 
 		FUZZ_CHECK(xl_parse_list(table, &doms, &n, err, sizeof(err)) == 0);
 		(void)xl_merge_list_long(text, doms, n, err, sizeof(err));

@@ -22,9 +22,11 @@ static void test_refused(void **state)
 	} bad[] = {
 	    {"", "not a JSON object"},
 	    {"[1]", "not a JSON object: wrong type"},
-	    {"{\"v\":2,\"type\":\"change\",\"seq\":1,\"change\":{}}", "unsupported protocol version"},
+	    {"{\"v\":2,\"type\":\"change\",\"seq\":1,\"change\":{}}",
+	     "unsupported protocol version"},
 	    {"{\"type\":\"change\",\"seq\":1,\"change\":{}}", "unsupported protocol version"},
-	    {"{\"v\":\"1\",\"type\":\"change\",\"seq\":1,\"change\":{}}", "unsupported protocol version"},
+	    {"{\"v\":\"1\",\"type\":\"change\",\"seq\":1,\"change\":{}}",
+	     "unsupported protocol version"},
 	    {"{\"v\":1,\"type\":\"gossip\"}", "unknown message type \"gossip\""},
 	    {"{\"v\":1,\"type\":\"x\\ny\"}", "unknown message type \"(not a name)\""},
 	    {"{\"v\":1}", "unknown message type \"(none)\""},
@@ -42,7 +44,8 @@ static void test_refused(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		m = NULL;
-		if (msg_decode(bad[i].text, strlen(bad[i].text), &m, &t, err, sizeof(err)) != -EINVAL)
+		if (msg_decode(bad[i].text, strlen(bad[i].text), &m, &t, err, sizeof(err)) !=
+		    -EINVAL)
 			fail_msg("case %zu accepted: %s", i, bad[i].text);
 		assert_null(m);
 		if (!strstr(err, bad[i].want))
