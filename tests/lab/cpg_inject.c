@@ -29,8 +29,15 @@ int main(int argc, char **argv)
 	}
 	strcpy(group.value, "haxd");
 	group.length = 4;
-	if (cpg_initialize(&h, &cb) != CS_OK || cpg_join(h, &group) != CS_OK) {
-		fprintf(stderr, "cpg_inject: cannot join the haxd group\n");
+	cs_error_t e = cpg_initialize(&h, &cb);
+
+	/* corosync answers "try again" while it synchronises: a join right after a
+	 * membership change may need a few. */
+	for (tries = 0; e == CS_OK && (e = cpg_join(h, &group)) == CS_ERR_TRY_AGAIN && tries < 200;
+	     tries++)
+		usleep(50000);
+	if (e != CS_OK) {
+		fprintf(stderr, "cpg_inject: cannot join the haxd group (cs_error %d)\n", (int)e);
 		return 1;
 	}
 	for (i = 1; i < argc; i++) {

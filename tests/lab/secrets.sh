@@ -20,7 +20,7 @@ lab exec h2 "$B/tests/lab/cpg_inject" '{"v":2,"type":"change","seq":1,"change":{
 	'{"v":1,"type":"gossip"}' '{"v":1,"type":"command","to":7,"cmd":{}}' 'not json' ||
 	fail "cpg_inject could not send"
 wait_for 10 "4 more dropped on h1" holds h1 "s['cluster']['dropped_messages'] == $before + 4" ||
-	fail "h1 dropped $(st h1 "s['cluster']['dropped_messages']") messages, expected $before + 4"
+	fail "h1 dropped $(st h1 "s['cluster']['dropped_messages']") messages, expected $before + 4; h1's log: $(tail -20 "$HAX_LAB_DIR/h1/haxd.log")"
 grep -q "dropped: unsupported protocol version" "$HAX_LAB_DIR/h1/haxd.log" ||
 	fail "the drop is not logged on h1"
 wait_for 20 "one leader, all running" holds h1 \
