@@ -58,7 +58,7 @@ done
 lab journal-check >"$T/journal.txt" 2>&1
 # Every output: our captures and every file the lab wrote (logs, corosync logs, state,
 # configurations), but the password file itself.
-hits=$(grep -rlaF -- "$secret" "$T" --exclude=bmc.secret 2>/dev/null)
+hits=$(grep -rlaF --exclude=bmc.secret -- "$secret" "$T" 2>/dev/null)
 [ -z "$hits" ] || fail "the BMC password appears in: $hits"
 [ -s "$T/procs.txt" ] || fail "no process was sampled"
 grep -q "fence_lab\|haxd" "$T/procs.txt" || fail "the samples saw no haxd"
