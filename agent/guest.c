@@ -626,9 +626,11 @@ int main(int argc, char **argv)
 	r = g.incoming ? start_incoming(&g) : start(&g) < 0 ? EXIT_START : 0;
 	if (r) {
 		bdev_close(g.bd);
+		free(g.mem);
 		return r;
 	}
 	r = run(&g, &stop);
 	bdev_close(g.bd);
+	free(g.mem);
 	return r;
 }

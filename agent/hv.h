@@ -54,6 +54,8 @@ struct hv_host {
 	const char *drbdadm;       /* drbdadm program (NULL = the default) */
 	const char *xl;            /* xl program (xl driver; NULL = /usr/sbin/xl) */
 	const char *xl_migrate_ssh; /* xl migrate -s command (xl driver; NULL = the default) */
+	const char *domain_paths;  /* host paths definitions may name (def_policy.h); NULL =
+				    * unchecked. Read at every start: it may change on reload. */
 };
 
 /* Migration, target side: get ready to receive the domain. */
@@ -103,6 +105,10 @@ struct hv_ops {
 	int (*capacity)(struct hv *hv, struct hv_capacity *out);
 	/* Check a definition before it enters the replicated state; 0 or -EINVAL + err. */
 	int (*validate)(const char *definition, char *err, size_t errlen);
+	/* Check it against the allow-lists (def_policy.h) with these host paths: 0, or
+	 * -EPERM + err naming the key. NULL when the driver runs nothing as root (sim). The
+	 * driver also applies it itself before every start. */
+	int (*policy)(const char *definition, const char *paths, char *err, size_t errlen);
 	int (*start)(struct hv *hv, const struct hv_start *req, hv_done_fn done, void *opaque);
 	/* Graceful stop, then destroy after timeout_ms; done once the domain is gone. */
 	int (*stop)(struct hv *hv, const char *name, uint64_t timeout_ms, hv_done_fn done,

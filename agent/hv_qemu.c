@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "../haxd/loop.h"
+#include "def_policy.h"
 #include "qmp.h"
 
 #define QEMU_MAX_DISKS 4
@@ -58,6 +59,7 @@ struct hv {
 	char qemu[PATH_MAX / 2]; /* the qemu-system program */
 	char host[HAX_NAME_MAX];
 	uint32_t nodeid;
+	const char *paths; /* hv_host.domain_paths */
 	char iqn[256];
 	uint64_t mem_mib;
 	uint32_t vcpus;
@@ -185,10 +187,16 @@ static int def_set(struct qemu_def *def, const char *key, const char *val)
 		if (hax_parse_duration_ms(val, &ms) < 0 || ms < 1 || ms > 10000)
 			return -EINVAL;
 		hax_strlcpy(def->interval, val, sizeof(def->interval));
-	} else if (strcmp(key, "cpu") == 0 || strcmp(key, "machine") == 0) {
+	} else if (strcmp(key, "cpu") == 0) {
 		if (!val[0] || strlen(val) >= sizeof(def->cpu) || !has_only(val, "._-+=,"))
 			return -EINVAL;
-		hax_strlcpy(key[0] == 'c' ? def->cpu : def->machine, val, sizeof(def->cpu));
+		hax_strlcpy(def->cpu, val, sizeof(def->cpu));
+	} else if (strcmp(key, "machine") == 0) {
+		/* A machine type, no properties: some read or write host files (dumpdtb=,
+		 * memory-backend= to an -object that hax never gives). */
+		if (!val[0] || strlen(val) >= sizeof(def->machine) || !has_only(val, "._-"))
+			return -EINVAL;
+		hax_strlcpy(def->machine, val, sizeof(def->machine));
 	} else if (strcmp(key, "accel") == 0) {
 		if (strcmp(val, "tcg") != 0 && strcmp(val, "kvm") != 0)
 			return -EINVAL;
@@ -289,6 +297,37 @@ static int qemu_validate(const char *definition, char *err, size_t errlen)
 	struct qemu_def def;
 
 	return qemu_parse_def(definition, &def, err, errlen);
+}
+
+/* Host files QEMU (root) would open: kernel, initrd, file images and disks (iSCSI
+ * disks are QEMU's own network connections). */
+static int def_policy(const struct qemu_def *def, const char *paths, char *err, size_t errlen)
+{
+	const char *key[2 + QEMU_MAX_DISKS + 1], *val[2 + QEMU_MAX_DISKS + 1];
+	size_t n = 0, i;
+
+	key[n] = "kernel", val[n++] = def->kernel;
+	key[n] = "initrd", val[n++] = def->initrd;
+	key[n] = "image", val[n++] = def->image;
+	for (i = 0; i < (size_t)def->ndisks; i++)
+		key[n] = "disk", val[n++] = def->disk[i];
+	for (i = 0; i < n; i++) {
+		if (val[i][0] != '/' || def_path_allowed(val[i], paths))
+			continue;
+		snprintf(err, errlen, "%s: %.200s is outside domain_paths (%.200s)", key[i], val[i],
+			 paths);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int qemu_policy(const char *definition, const char *paths, char *err, size_t errlen)
+{
+	struct qemu_def def;
+
+	if (qemu_parse_def(definition, &def, err, errlen) < 0)
+		return -EINVAL;
+	return def_policy(&def, paths, err, errlen);
 }
 
 /* ---- files and processes ---------------------------------------------------------- */
@@ -942,6 +981,11 @@ static int launch(struct hv *hv, const struct qemu_req *req, const char *definit
 		return -EINVAL;
 	if (qemu_parse_def(definition, &def, err, sizeof(err)) < 0)
 		return -EINVAL;
+	/* On every host, before QEMU (root) opens anything the definition names. */
+	if (hv->paths && def_policy(&def, hv->paths, err, sizeof(err)) < 0) {
+		hax_log(LOG_ERR, "qemu: refusing to start %s: %s", req->name, err);
+		return -EPERM;
+	}
 	dom_path(hv, req->name, "qmp.sock", path, sizeof(path));
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return -ENAMETOOLONG;
@@ -1399,6 +1443,7 @@ static int qemu_init(struct hv **out, const struct hv_host *host, char *err, siz
 	DIR *dir;
 
 	snprintf(hv->dir, sizeof(hv->dir), "%s/qemu", host->state_dir);
+	hv->paths = host->domain_paths;
 	if (mkdir(hv->dir, 0700) < 0 && errno != EEXIST) {
 		int r = -errno;
 
@@ -1457,6 +1502,7 @@ const struct hv_ops hv_qemu_ops = {
     .list = qemu_list,
     .capacity = qemu_capacity,
     .validate = qemu_validate,
+    .policy = qemu_policy,
     .start = qemu_start,
     .stop = qemu_stop,
     .destroy = qemu_destroy,

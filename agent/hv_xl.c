@@ -46,6 +46,7 @@
 
 #include "../fencing/child.h"
 #include "../haxd/loop.h"
+#include "def_policy.h"
 #include "xl_parse.h"
 
 #define XL_DEFAULT "/usr/sbin/xl"
@@ -93,6 +94,7 @@ struct hv {
 	char dir[PATH_MAX / 2]; /* STATE_DIR/xl; half, so NAME.EXT always fits */
 	char xl[PATH_MAX];
 	char ssh[XL_SSH_MAX];
+	const char *paths; /* hv_host.domain_paths */
 	char host[HAX_NAME_MAX];
 	uint32_t nodeid;
 	uint64_t mem_mib; /* configured capacity; 0 = from xl info */
@@ -765,10 +767,17 @@ static void start_created(struct xl_op *op, int result, int status, const char *
 /* The definition for xl create, and the settings to apply after it. */
 static char *start_text(struct hv *hv, const struct hv_start *req, struct xl_op *op)
 {
-	char err[160];
-	char *text = xl_cfg_for_start(req->definition, req->name, req->incarnation, hv->nodeid,
-				      req->memory_mib, req->vcpus, err, sizeof(err));
+	char err[256];
+	char *text;
 
+	/* Checked on every host, not only by the leader that accepted it: a definition in
+	 * the replicated state may predate the allow-list or come from another version. */
+	if (hv->paths && xl_cfg_policy(req->definition, hv->paths, err, sizeof(err)) < 0) {
+		hax_log(LOG_ERR, "xl: refusing to start %s: %s", req->name, err);
+		return NULL;
+	}
+	text = xl_cfg_for_start(req->definition, req->name, req->incarnation, hv->nodeid,
+				req->memory_mib, req->vcpus, err, sizeof(err));
 	if (!text || xl_cfg_settings(req->definition, &op->set) < 0) {
 		free(text);
 		return NULL;
@@ -1329,6 +1338,7 @@ static int xl_init(struct hv **out, const struct hv_host *host, char *err, size_
 		return -EIO;
 	}
 	hax_strlcpy(hv->xl, host->xl && *host->xl ? host->xl : XL_DEFAULT, sizeof(hv->xl));
+	hv->paths = host->domain_paths;
 	if (access(hv->xl, X_OK) < 0) {
 		snprintf(err, errlen, "xl program %s: %s", hv->xl, strerror(errno));
 		free(hv);
@@ -1369,6 +1379,7 @@ const struct hv_ops hv_xl_ops = {
     .list = xl_list,
     .capacity = xl_capacity,
     .validate = xl_validate,
+    .policy = xl_cfg_policy,
     .start = xl_start,
     .stop = xl_stop,
     .destroy = xl_destroy,

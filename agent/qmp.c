@@ -209,22 +209,13 @@ void qmp_free(struct qmp *q)
 	release(q);
 }
 
-static void on_reply(struct qmp *q, json_t *msg)
+static void on_reply(struct qmp *q, const struct qmp_line *m)
 {
-	json_t *jid = json_object_get(msg, "id");
-	uint64_t id = (uint64_t)json_integer_value(jid);
 	struct qmp_pending **pp, *p;
-	json_t *ret = json_object_get(msg, "return");
-	const char *err = NULL;
 
-	if (!ret) {
-		err = json_string_value(json_object_get(json_object_get(msg, "error"), "desc"));
-		if (!err)
-			err = "error without a description";
-	}
-	if (id == 0) {
+	if (m->id == 0) {
 		/* Our qmp_capabilities: refused means this is no QMP we can speak. */
-		if (!ret) {
+		if (!m->ret) {
 			shut(q, -EPROTO);
 			return;
 		}
@@ -234,7 +225,7 @@ static void on_reply(struct qmp *q, json_t *msg)
 		return;
 	}
 	for (pp = &q->pending; *pp; pp = &(*pp)->next)
-		if ((*pp)->id == id)
+		if ((*pp)->id == m->id)
 			break;
 	p = *pp;
 	if (!p)
@@ -242,33 +233,31 @@ static void on_reply(struct qmp *q, json_t *msg)
 	*pp = p->next;
 	if (q->pending_tail == &p->next)
 		q->pending_tail = pp;
-	p->fn(p->data, p->tag, ret, err);
+	p->fn(p->data, p->tag, m->ret, m->err);
 	free(p);
 }
 
 /* One line from QEMU. */
 static void on_message(struct qmp *q, const char *line, size_t len)
 {
-	json_t *msg = json_loadb(line, len, 0, NULL);
+	struct qmp_line m;
 
-	if (!json_is_object(msg)) {
-		json_decref(msg);
+	if (qmp_parse_line(line, len, &m) < 0) {
 		shut(q, -EPROTO);
 		return;
 	}
-	if (json_object_get(msg, "QMP")) {
+	if (m.kind == QMP_LINE_GREETING) {
 		q->greeted = true;
 		if (update_watch(q) < 0)
 			shut(q, -ENOMEM);
-	} else if (json_object_get(msg, "event")) {
+	} else if (m.kind == QMP_LINE_EVENT) {
 		if (q->cb.event)
-			q->cb.event(q->data, json_string_value(json_object_get(msg, "event")),
-				    json_object_get(msg, "data"));
-	} else if (json_object_get(msg, "id")) {
-		on_reply(q, msg);
+			q->cb.event(q->data, m.event, m.data);
+	} else if (m.kind == QMP_LINE_REPLY) {
+		on_reply(q, &m);
 	}
 	/* Anything else (a reply without an id: we always send one) is ignored. */
-	json_decref(msg);
+	json_decref(m.msg);
 }
 
 /* Hand every complete line to on_message; keep the rest. */

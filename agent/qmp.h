@@ -47,4 +47,27 @@ bool qmp_is_ready(const struct qmp *q);
  * any of q's callbacks, and with NULL. */
 void qmp_free(struct qmp *q);
 
+/* ---- the line parser (agent/qmp_parse.c: pure, fuzzed) ---- */
+
+enum qmp_line_kind {
+	QMP_LINE_GREETING, /* {"QMP": ...} */
+	QMP_LINE_EVENT,    /* {"event": NAME, "data": ...} */
+	QMP_LINE_REPLY,    /* {"id": N, "return": ...} or {"id": N, "error": {...}} */
+	QMP_LINE_OTHER,    /* anything else that is an object: ignored */
+};
+
+struct qmp_line {
+	enum qmp_line_kind kind;
+	json_t *msg;       /* the parsed object: json_decref it; the members below are in it */
+	const char *event; /* EVENT: the name, NULL if it is not a string */
+	json_t *data;      /* EVENT: "data", may be NULL */
+	uint64_t id;       /* REPLY: a non-negative integer id (anything else is OTHER) */
+	json_t *ret;       /* REPLY: "return", NULL when the command failed */
+	const char *err;   /* REPLY with ret NULL: QEMU's description, never NULL */
+};
+
+/* Parse one line (len bytes, no newline) from QEMU. 0 with *out, or -EPROTO when the line
+ * is not a JSON object. */
+int qmp_parse_line(const char *line, size_t len, struct qmp_line *out);
+
 #endif

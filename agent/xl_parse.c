@@ -473,7 +473,9 @@ static enum tok lex_word(struct lexer *lx, enum tok t, const char *more)
 {
 	size_t start = lx->pos - 1, n;
 
-	while (isalnum((unsigned char)lx->s[lx->pos]) || strchr(more, lx->s[lx->pos]))
+	/* strchr finds the terminator too: a word must stop at the end of the text. */
+	while (isalnum((unsigned char)lx->s[lx->pos]) ||
+	       (lx->s[lx->pos] && strchr(more, lx->s[lx->pos])))
 		lx->pos++;
 	n = lx->pos - start;
 	lx->val = hax_xmalloc(n + 1);

@@ -13,6 +13,8 @@
  */
 #include "conf.h"
 
+#include "../agent/def_policy.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -64,6 +66,7 @@ static int set_log_level(struct parser *p, const struct conf_row *r, const char 
 static int set_deferred(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 static int set_luns(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 static int set_command(struct parser *p, const struct conf_row *r, const char *val, void *obj);
+static int set_paths(struct parser *p, const struct conf_row *r, const char *val, void *obj);
 
 #define FIELD(type, f) offsetof(type, f), sizeof(((type *)0)->f)
 #define CL(f) FIELD(struct conf_cluster, f)
@@ -92,8 +95,11 @@ static const struct conf_row rows[] = {
 	    "directory where the replicated cluster state is persisted" },
 	  CL(state_dir), NULL },
 	{ { "cluster", "client_group", CONF_T_STRING, NULL, 0, 0, "haxclient", OPT, FIXED,
-	    "unix group allowed to use haxctl and check_haxd besides root" },
+	    "unix group of operators: every haxctl command, besides root" },
 	  CL(client_group), NULL },
+	{ { "cluster", "monitor_group", CONF_T_STRING, NULL, 0, 0, "haxmonitor", OPT, FIXED,
+	    "unix group that may only read: haxctl status, events, explain-failover, check_haxd" },
+	  CL(monitor_group), NULL },
 	{ { "cluster", "tick", CONF_T_DURATION, NULL, 100, 60 * MS_SEC, "1s", OPT, RELOAD,
 	    "interval of the leader's decision tick" },
 	  CL(tick_ms), NULL },
@@ -138,6 +144,9 @@ static const struct conf_row rows[] = {
 	    OPT, FIXED,
 	    "the command xl migrate runs to reach the target host (xl migrate -s; driver xl)" },
 	  CL(xl_migrate_ssh), set_command },
+	{ { "cluster", "domain_paths", CONF_T_LIST, NULL, 0, 0, DEF_PATHS_DEFAULT, OPT, RELOAD,
+	    "directories whose files and devices domain definitions may name (disks, kernels)" },
+	  CL(domain_paths), set_paths },
 
 	/* [host NAME] */
 	{ { "host", "nodeid", CONF_T_INT, NULL, 1, 2147483647, NULL, REQ, FIXED,
@@ -475,6 +484,18 @@ static int set_command(struct parser *p, const struct conf_row *r, const char *v
 	}
 	memcpy(field_of(r, obj), val, strlen(val) + 1);
 	return 0;
+}
+
+/* Absolute directories, each a prefix that definitions' host paths are checked against. */
+static int set_paths(struct parser *p, const struct conf_row *r, const char *val, void *obj)
+{
+	char why[300];
+
+	if (def_paths_check(val, why, sizeof(why)) < 0) {
+		perr(p, "bad value for %s: %s", r->k.key, why);
+		return -1;
+	}
+	return set_string(p, r, val, obj);
 }
 
 static int set_int(struct parser *p, const struct conf_row *r, const char *val, void *obj)
@@ -1430,6 +1451,8 @@ int conf_restart_needed(const struct hax_conf *live, const struct hax_conf *fres
 		add_label(out, max, &n, "[%s] %s changed", "cluster", "state_dir");
 	if (strcmp(a->client_group, b->client_group))
 		add_label(out, max, &n, "[%s] %s changed", "cluster", "client_group");
+	if (strcmp(a->monitor_group, b->monitor_group))
+		add_label(out, max, &n, "[%s] %s changed", "cluster", "monitor_group");
 	if (strcmp(a->xl, b->xl))
 		add_label(out, max, &n, "[%s] %s changed", "cluster", "xl");
 	if (strcmp(a->xl_migrate_ssh, b->xl_migrate_ssh))

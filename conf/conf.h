@@ -34,7 +34,8 @@ struct conf_cluster {
 	char name[HAX_NAME_MAX];        /* required */
 	enum conf_driver driver;        /* default xl */
 	char state_dir[PATH_MAX];       /* default /var/lib/hax */
-	char client_group[HAX_NAME_MAX]; /* default haxclient */
+	char client_group[HAX_NAME_MAX]; /* the operator role; default haxclient */
+	char monitor_group[HAX_NAME_MAX]; /* the read-only role; default haxmonitor */
 	uint64_t tick_ms;               /* leader tick, default 1s */
 	uint64_t start_timeout_ms;      /* default 60s */
 	uint64_t stop_timeout_ms;       /* default 60s */
@@ -49,6 +50,7 @@ struct conf_cluster {
 	int log_level;                  /* syslog priority, default LOG_INFO */
 	char xl[PATH_MAX];              /* xl program (driver xl), default /usr/sbin/xl */
 	char xl_migrate_ssh[512];       /* what xl migrate -s runs to reach the target */
+	char domain_paths[1024];        /* host paths definitions may name (def_policy.h) */
 };
 
 struct conf_fence_level {

@@ -39,6 +39,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "fencing/redfish_parse.h"
 #include "haxd/util.h"
 
 #define PROG "hax-fence-redfish"
@@ -52,7 +53,7 @@
 #define CONNECT_MAX_MS 5000 /* a lost SYN is retried by the poll, not waited out */
 #define BODY_MAX (1 << 20)
 #define PASSWORD_MAX 512
-#define URL_MAX 1024
+#define URL_MAX REDFISH_URL_MAX
 #define POLL_FIRST_MS 200
 #define POLL_MAX_MS 1000
 #define POLL_LAST_MS 100 /* time the last look at PowerState gets at least */
@@ -154,17 +155,6 @@ static const char *status_text(long code)
 	default:
 		return code >= 500 ? "server error" : code >= 400 ? "client error" : "unexpected";
 	}
-}
-
-/* A Redfish error body's own words: error.@Message.ExtendedInfo[0].Message, else
- * error.message. NULL if there are none. */
-static const char *redfish_message(json_t *reply)
-{
-	json_t *e = json_object_get(reply, "error");
-	json_t *info = json_object_get(e, "@Message.ExtendedInfo");
-	const char *m = json_string_value(json_object_get(json_array_get(info, 0), "Message"));
-
-	return m ? m : json_string_value(json_object_get(e, "message"));
 }
 
 static int setup_curl(struct rf *rf)
@@ -285,22 +275,12 @@ static int http(struct rf *rf, const char *path, const char *post_json, json_t *
 
 /* ---- Redfish ---- */
 
-/* A resource path from the BMC or the command line: absolute, printable, no query. */
-static bool good_path(const char *p)
-{
-	if (!p || p[0] != '/' || strlen(p) >= URL_MAX)
-		return false;
-	for (; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' || *p == '#')
-			return false;
-	return true;
-}
-
 /* The system's path: --system, else the one member of /redfish/v1/Systems. */
 static int find_system(struct rf *rf, char *path, size_t len)
 {
 	const char *s = rf->o->system;
-	json_t *coll = NULL, *members;
+	json_t *coll = NULL;
+	const char *p;
 	size_t n;
 	int r;
 
@@ -311,24 +291,18 @@ static int find_system(struct rf *rf, char *path, size_t len)
 	r = http(rf, SYSTEMS_PATH, NULL, &coll);
 	if (r < 0)
 		return r;
-	members = json_object_get(coll, "Members");
-	n = json_array_size(members);
-	s = json_string_value(json_object_get(json_array_get(members, 0), "@odata.id"));
-	if (n == 1 && good_path(s)) {
-		hax_strlcpy(path, s, len);
-		r = 0;
-	} else if (n == 1 || !json_is_array(members)) {
+	r = redfish_pick_system(coll, &p, &n, &s);
+	if (r == 0) {
+		hax_strlcpy(path, p, len);
+	} else if (r == -EBADMSG) {
 		set_err(rf, "%s" SYSTEMS_PATH ": no usable Members[0].@odata.id", rf->base);
-		r = -EBADMSG;
 	} else if (n == 0) {
 		set_err(rf, "%s" SYSTEMS_PATH ": the BMC lists no system", rf->base);
-		r = -ENOENT;
 	} else {
 		set_err(rf,
 			"%s" SYSTEMS_PATH ": %zu systems listed (the first is %s): name one "
 			"with --system",
 			rf->base, n, s ? s : "?");
-		r = -ENOENT;
 	}
 	json_decref(coll);
 	return r;
@@ -339,24 +313,21 @@ static int find_system(struct rf *rf, char *path, size_t len)
 static int get_system(struct rf *rf, const char *path, char *state, size_t len, char *action,
 		      size_t alen)
 {
-	json_t *sys = NULL, *reset;
+	json_t *sys = NULL;
 	const char *ps, *target;
 	int r;
 
 	r = http(rf, path, NULL, &sys);
 	if (r < 0)
 		return r;
-	ps = json_string_value(json_object_get(sys, "PowerState"));
-	if (!ps || !ps[0] || strlen(ps) >= len) {
+	if (redfish_system_power(sys, &ps, &target) < 0 || strlen(ps) >= len) {
 		set_err(rf, "%s%s: no PowerState in the answer", rf->base, path);
 		json_decref(sys);
 		return -EBADMSG;
 	}
 	hax_strlcpy(state, ps, len);
 	if (action) {
-		reset = json_object_get(json_object_get(sys, "Actions"), "#ComputerSystem.Reset");
-		target = json_string_value(json_object_get(reset, "target"));
-		if (good_path(target))
+		if (target)
 			hax_strlcpy(action, target, alen);
 		else
 			snprintf(action, alen, "%s/Actions/ComputerSystem.Reset", path);
@@ -560,7 +531,7 @@ static const char *check_opts(struct rf *rf, struct opts *o)
 		return "--url is required";
 	if (o->insecure && o->cacert)
 		return "--insecure and --cacert contradict each other";
-	if (s && !(s[0] == '/' ? good_path(s) : good_id(s)))
+	if (s && !(s[0] == '/' ? redfish_good_path(s) : good_id(s)))
 		return "--system must be a path like /redfish/v1/Systems/1, or an id";
 	return check_url(rf, o->url);
 }

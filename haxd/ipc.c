@@ -9,13 +9,14 @@
 
 #include <qb/qbipcs.h>
 
+#include "ipc_auth.h"
 #include "loop.h"
 #include "proto.h"
 #include "util.h"
 
 struct ipc_server {
 	qb_ipcs_service_t *svc;
-	gid_t client_gid;
+	const struct ipc_auth *auth;
 	ipc_request_fn fn;
 	void *opaque;
 };
@@ -24,6 +25,7 @@ struct ipc_call {
 	qb_ipcs_connection_t *conn;
 	int32_t id;
 	uid_t uid;
+	enum ipc_role role;
 };
 
 /* libqb's poll handlers carry no context: the loop is the one of this process. */
@@ -58,60 +60,28 @@ static struct qb_ipcs_poll_handlers poll_handlers = {
 	.dispatch_del = dispatch_del,
 };
 
-/* The supplementary groups the client process really has (newgrp, setpriv, sg): read
- * from /proc, since the socket only carries the primary gid. The kernel's credentials
- * decide, never the user and group databases: an NSS lookup (LDAP, sssd...) could block
- * the loop that everything in haxd runs on, and a process has the groups it was given
- * at login, like every other permission check on the host. */
-static bool process_in_group(pid_t pid, gid_t want)
+/* The role travels in the connection's context with the uid: (uid << 8) | 0x80 | role,
+ * never NULL. */
+static void *pack_ctx(uid_t uid, enum ipc_role role)
 {
-	char path[64], line[4096];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *p = line + 7, *end;
-
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (;;) {
-			unsigned long g = strtoul(p, &end, 10);
-
-			if (end == p)
-				break;
-			if ((gid_t)g == want)
-				found = true;
-			p = end;
-		}
-	}
-	fclose(f);
-	return found;
+	return (void *)(((uintptr_t)uid << 8) | 0x80 | (uintptr_t)role);
 }
 
 static int32_t conn_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 {
 	struct ipc_server *srv = qb_ipcs_connection_service_context_get(c);
-	struct qb_ipcs_connection_stats st = {0};
-	bool member = false;
+	enum ipc_role role = ipc_auth_role(srv->auth, uid, gid);
 
-	if (srv->client_gid != (gid_t)-1) {
-		qb_ipcs_connection_stats_get(c, &st, 0);
-		member = gid == srv->client_gid ||
-			 (st.client_pid > 0 && process_in_group(st.client_pid, srv->client_gid));
-	}
-	if (uid != 0 && !member) {
-		hax_log(LOG_NOTICE, "ipc: refused a client with uid %u, pid %d (not root or in the client group)",
-			(unsigned)uid, (int)st.client_pid);
+	/* uid and gid are the socket's SO_PEERCRED, read by libqb at connection setup:
+	 * unlike /proc/PID they cannot belong to another process by the time we look. */
+	if (role == IPC_ROLE_NONE) {
+		hax_log(LOG_NOTICE, "ipc: refused a client with uid %u gid %u (not root, not in the operator or monitor group)",
+			(unsigned)uid, (unsigned)gid);
 		return -EACCES;
 	}
 	/* The shared-memory rings are created for this client only. */
 	qb_ipcs_connection_auth_set(c, uid, gid, S_IRUSR | S_IWUSR);
-	/* uid + 1, so that root is not a NULL context. */
-	qb_ipcs_context_set(c, (void *)((uintptr_t)uid + 1));
+	qb_ipcs_context_set(c, pack_ctx(uid, role));
 	return 0;
 }
 
@@ -163,7 +133,9 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	struct ipc_server *srv = qb_ipcs_connection_service_context_get(c);
 	const struct qb_ipc_request_header *hdr = data;
 	struct ipc_call *call;
-	const char *text;
+	const char *text, *why, *cmd;
+	enum ipc_role role;
+	uintptr_t ctx;
 	size_t len;
 	json_t *req;
 
@@ -173,27 +145,37 @@ static int32_t msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	}
 	text = (const char *)(hdr + 1);
 	len = size - sizeof(*hdr);
-	if (len == 0 || text[len - 1] != '\0') {
-		reply_error_now(c, hdr->id, "request is not NUL-terminated JSON");
+	if (ipc_request_parse(text, len, &req, &why) < 0) {
+		reply_error_now(c, hdr->id, why);
 		return 0;
 	}
-	req = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(req) || !json_is_string(json_object_get(req, "cmd"))) {
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	ctx = (uintptr_t)qb_ipcs_context_get(c);
+	role = (enum ipc_role)(ctx & 0x7f);
+	if (role < ipc_cmd_role(cmd)) {
+		char msg[256];
+
+		hax_log(LOG_NOTICE, "ipc: refused %.64s from uid %u: it has the %s role", cmd,
+			(unsigned)(ctx >> 8), ipc_role_name(role));
+		snprintf(msg, sizeof(msg),
+			 "permission denied: %.64s needs the operator role (root or the operator group, client_group in haxd.conf); this client has the %s role",
+			 cmd, ipc_role_name(role));
+		reply_error_now(c, hdr->id, msg);
 		json_decref(req);
-		reply_error_now(c, hdr->id, "request is not a JSON object with a \"cmd\"");
 		return 0;
 	}
 	call = hax_xcalloc(1, sizeof(*call));
 	call->conn = c;
 	call->id = hdr->id;
-	call->uid = (uid_t)((uintptr_t)qb_ipcs_context_get(c) - 1);
+	call->uid = (uid_t)(ctx >> 8);
+	call->role = role;
 	qb_ipcs_connection_ref(c);
 	srv->fn(srv->opaque, req, call);
 	json_decref(req);
 	return 0;
 }
 
-struct ipc_server *ipc_server_new(qb_loop_t *loop, const char *name, gid_t client_gid,
+struct ipc_server *ipc_server_new(qb_loop_t *loop, const char *name, const struct ipc_auth *auth,
 				  ipc_request_fn fn, void *opaque)
 {
 	static struct qb_ipcs_service_handlers handlers = {
@@ -203,7 +185,7 @@ struct ipc_server *ipc_server_new(qb_loop_t *loop, const char *name, gid_t clien
 	struct ipc_server *srv = hax_xcalloc(1, sizeof(*srv));
 
 	ipc_loop = loop;
-	srv->client_gid = client_gid;
+	srv->auth = auth;
 	srv->fn = fn;
 	srv->opaque = opaque;
 	srv->svc = qb_ipcs_create(name, 0, QB_IPC_SHM, &handlers);

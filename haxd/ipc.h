@@ -1,7 +1,8 @@
 /*
- * haxd's libqb IPC server. Serves uid 0 and members of the client group; everyone else
- * is refused at connection time (the client sees "permission denied"). Requests are
- * parsed and size-checked here; a malformed one gets an error reply, never a crash.
+ * haxd's libqb IPC server. Serves root and members of the operator and monitor groups
+ * (ipc_auth.h); everyone else is refused at connection time (the client sees "permission
+ * denied"), and a monitor asking for a change gets a "permission denied" reply. Requests
+ * are parsed and size-checked here; a malformed one gets an error reply, never a crash.
  */
 #ifndef HAX_IPC_H
 #define HAX_IPC_H
@@ -16,8 +17,11 @@ struct ipc_call;
 /* Handle one request; answer now or later with ipc_reply (exactly once). */
 typedef void (*ipc_request_fn)(void *opaque, const json_t *req, struct ipc_call *call);
 
-/* Start serving service name on loop. client_gid (gid_t)-1 = root only. */
-struct ipc_server *ipc_server_new(qb_loop_t *loop, const char *name, gid_t client_gid,
+struct ipc_auth;
+
+/* Start serving service name on loop. auth is read at every connection (the caller owns
+ * it and may rebuild it in place, on reload). */
+struct ipc_server *ipc_server_new(qb_loop_t *loop, const char *name, const struct ipc_auth *auth,
 				  ipc_request_fn fn, void *opaque);
 void ipc_server_free(struct ipc_server *srv);   /* accepts NULL */
 

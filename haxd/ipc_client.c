@@ -21,7 +21,7 @@ static int connect_error(int e, char *err, size_t errlen)
 {
 	if (e == EACCES || e == EPERM)
 		snprintf(err, errlen,
-			 "permission denied: haxd serves only root and members of its client group (client_group in haxd.conf, default haxclient)");
+			 "permission denied: haxd serves only root and members of its operator and monitor groups (client_group and monitor_group in haxd.conf, default haxclient and haxmonitor)");
 	else
 		snprintf(err, errlen, "haxd is not running (cannot connect to IPC service \"%s\": %s)",
 			 hax_ipc_name(), strerror(e));

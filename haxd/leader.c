@@ -1953,6 +1953,11 @@ static json_t *req_fence(struct leader *l, const json_t *req, bool ack)
 	if (h->member)
 		return reply_error("%s is a live member of the cluster: acknowledging a fence would allow two writers",
 				   name);
+	/* haxd gone but corosync still there (agent-lost): the host is up, its domains
+	 * may be running, whatever the operator believes. */
+	if (h->alive)
+		return reply_error("%s is still a member of corosync's membership (its haxd is gone, the host is up): acknowledging a fence would allow two writers",
+				   name);
 	fence_cancel_all(l, h);
 	hax_log(LOG_CRIT, "leader: MANUAL fence confirmation of %s by the operator: its domains may now start elsewhere",
 		name);

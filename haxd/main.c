@@ -19,6 +19,7 @@
 
 #include "../agent/hv.h"
 #include "../conf/conf.h"
+#include "ipc_auth.h"
 #include "loop.h"
 #include "node.h"
 #include "proto.h"
@@ -31,6 +32,7 @@ struct haxd {
 	struct hax_state *state;         /* until the node takes it */
 	qb_loop_t *loop;
 	bool standalone;
+	struct ipc_auth auth;            /* read by the IPC server at every connection */
 };
 
 /* The daemon is one process with one loop: this is its single instance. */
@@ -241,6 +243,8 @@ static json_t *restart_needed(const struct hax_conf *live, const struct hax_conf
 /* Re-read the file (SIGHUP, haxctl reload): an invalid one keeps the old configuration
  * and every error is logged and returned; a valid one replaces the reloadable cluster
  * settings (the rest needs a restart, and is said so). */
+static void build_auth(void);
+
 static json_t *reload(void)
 {
 	struct hax_conf *fresh = hax_xcalloc(1, sizeof(*fresh));
@@ -269,6 +273,9 @@ static json_t *reload(void)
 		c->no_quorum_timeout_ms = fresh->cluster.no_quorum_timeout_ms;
 		c->fence_retry_ms = fresh->cluster.fence_retry_ms;
 		c->agent_lost_timeout_ms = fresh->cluster.agent_lost_timeout_ms;
+		memcpy(c->domain_paths, fresh->cluster.domain_paths, sizeof(c->domain_paths));
+		/* Group members may have changed (the group names need a restart). */
+		build_auth();
 		if (c->log_level != fresh->cluster.log_level)
 			apply_log_level(fresh->cluster.log_level);
 		c->log_level = fresh->cluster.log_level;
@@ -347,16 +354,19 @@ static int load_state(void)
 	return 0;
 }
 
-static gid_t client_gid(void)
+/* Resolve the two IPC groups and their members now, off the loop's hot path: a slow
+ * NSS (LDAP) then delays a start or a reload, never a client or a cluster event. */
+static void build_auth(void)
 {
-	struct group *g = getgrnam(hd.conf.cluster.client_group);
+	const struct conf_cluster *c = &hd.conf.cluster;
 
-	if (!g) {
-		hax_log(LOG_WARNING, "group %s does not exist: only root may use haxctl",
-			hd.conf.cluster.client_group);
-		return (gid_t)-1;
-	}
-	return g->gr_gid;
+	ipc_auth_build(&hd.auth, c->client_group, c->monitor_group);
+	if (hd.auth.operator.gid == (gid_t)-1)
+		hax_log(LOG_WARNING, "group %s does not exist: only root may change the cluster through haxctl",
+			c->client_group);
+	if (hd.auth.monitor.gid == (gid_t)-1)
+		hax_log(LOG_INFO, "group %s does not exist: no read-only clients",
+			c->monitor_group);
 }
 
 static void usage(FILE *f)
@@ -415,12 +425,13 @@ static int start_node(const char *ipc_name)
 		.state = hd.state,
 		.standalone = hd.standalone,
 		.ipc_name = ipc_name,
-		.client_gid = client_gid(),
+		.auth = &hd.auth,
 		.reload = reload,
 	};
 	char err[256];
 	int r;
 
+	build_auth();
 	p.driver = hv_lookup(conf_driver_name(hd.conf.cluster.driver));
 	if (!p.driver) {
 		fprintf(stderr, "haxd: hypervisor driver %s is not available in this build\n",

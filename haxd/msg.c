@@ -1,4 +1,5 @@
 #include "msg.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -82,7 +83,9 @@ int msg_decode(const void *buf, size_t len, json_t **out, enum msg_type *type, c
 		if (tname && strcmp(tname, type_names[t]) == 0)
 			break;
 	if (t == MSG_TYPE_COUNT) {
-		snprintf(err, errlen, "unknown message type \"%s\"", tname ? tname : "(none)");
+		/* The peer's text goes to the log: only a plain name is repeated. */
+		snprintf(err, errlen, "unknown message type \"%.32s\"",
+			 !tname ? "(none)" : hax_valid_name(tname) ? tname : "(not a name)");
 		json_decref(m);
 		return -EINVAL;
 	}

@@ -92,6 +92,7 @@ static struct {
 	bool ready_sent;                    /* systemd told READY=1 (after the first sync) */
 	uint32_t last_leader;               /* nodeid of the last leader a sync gave us; 0 = none yet */
 	uint64_t leader_changes;            /* times that leader was another host than before */
+	uint64_t dropped_msgs;              /* cluster messages msg_decode refused */
 	uint64_t sd_watchdog_ms, sd_last_ping_ns;
 	hax_timer_t lb_timer, tick_timer;
 	hax_timer_t persist_timer;          /* the state changed: save it once the burst is in */
@@ -290,8 +291,13 @@ static int ops_command(void *opaque, const char *host, json_t *cmd)
 
 static int ops_validate(void *opaque, const char *definition, char *err, size_t errlen)
 {
+	int r;
+
 	(void)opaque;
-	return nd.driver->validate(definition, err, errlen);
+	r = nd.driver->validate(definition, err, errlen);
+	if (r == 0 && nd.driver->policy)
+		r = nd.driver->policy(definition, nd.conf->cluster.domain_paths, err, errlen);
+	return r;
 }
 
 static uint64_t ops_now_real(void *opaque)
@@ -841,6 +847,7 @@ static json_t *status_reply(void)
 		.mode = nd.standalone ? "standalone" : "cluster",
 		.progress = nd.progress,
 		.leader_changes = nd.leader_changes,
+		.dropped_messages = nd.dropped_msgs,
 	};
 
 	json_t *st = status_json(nd.state, &rt);
@@ -1104,6 +1111,7 @@ static void deliver(uint32_t nodeid, const void *buf, size_t len)
 	if (nodeid == nd.self.nodeid)
 		nd.last_own_ns = hax_now_mono_ns();
 	if (msg_decode(buf, len, &m, &type, err, sizeof(err)) < 0) {
+		nd.dropped_msgs++;
 		hax_log(LOG_WARNING, "message from node %u dropped: %s", nodeid, err);
 		return;
 	}
@@ -1351,6 +1359,7 @@ static int start_agent(char *err, size_t errlen)
 		.vcpus = nd.self.vcpus,
 		.xl = nd.conf->cluster.xl,
 		.xl_migrate_ssh = nd.conf->cluster.xl_migrate_ssh,
+		.domain_paths = nd.conf->cluster.domain_paths,
 	};
 	struct agent_out out = {.inventory = agent_inventory, .result = agent_result,
 				.progress = agent_progress, .may_start = may_start,
@@ -1400,7 +1409,7 @@ int node_start(qb_loop_t *loop, const struct node_params *p, char *err, size_t e
 	nd.sd_watchdog_ms = notify_watchdog_ms();
 	if (start_agent(err, errlen) < 0)
 		return -EIO;
-	nd.ipc = ipc_server_new(loop, p->ipc_name, p->client_gid, on_request, NULL);
+	nd.ipc = ipc_server_new(loop, p->ipc_name, p->auth, on_request, NULL);
 	if (!nd.ipc) {
 		snprintf(err, errlen, "cannot serve IPC \"%s\" (is another haxd running?)",
 			 p->ipc_name);

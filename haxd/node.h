@@ -24,7 +24,7 @@ struct node_params {
 	const struct hv_ops *driver;
 	bool standalone;
 	const char *ipc_name;
-	gid_t client_gid;                /* (gid_t)-1: root only */
+	const struct ipc_auth *auth;     /* who may ask what over IPC (owned by the caller) */
 	/* Re-read haxd.conf (haxctl reload); returns the reply {"ok",...}. */
 	json_t *(*reload)(void);
 };

@@ -109,12 +109,13 @@ json_t *status_json(const struct hax_state *s, const struct status_runtime *rt)
 		json_array_append_new(hosts, host_json(s, i));
 	for (i = 0; i < s->ndomains; i++)
 		json_array_append_new(doms, domain_json(&s->domains[i], rt->progress));
-	return json_pack("{s:b, s:{s:s, s:b, s:s, s:I, s:I, s:s, s:s, s:i, s:i, s:I, s:o}, s:o, s:o}",
+	return json_pack("{s:b, s:{s:s, s:b, s:s, s:I, s:I, s:s, s:s, s:i, s:i, s:I, s:o, s:I}, s:o, s:o}",
 			 "ok", 1, "cluster", "name", rt->cluster, "quorate", rt->quorate,
 			 "leader", rt->leader, "epoch", (json_int_t)s->epoch, "seq",
 			 (json_int_t)s->seq, "mode", rt->mode, "self", rt->self, "fence_failures",
 			 fence_failures(s), "tolerates_host_failures", tolerates(s), "leader_changes",
 			 (json_int_t)rt->leader_changes, "stranded_by_one_loss",
-			 plan_single_losses(s), "hosts",
+			 plan_single_losses(s), "dropped_messages", (json_int_t)rt->dropped_messages,
+			 "hosts",
 			 hosts, "domains", doms);
 }

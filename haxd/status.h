@@ -16,11 +16,13 @@ struct status_runtime {
 	const char *mode;         /* "standalone" or "cluster" */
 	const json_t *progress;   /* {domain: the last migration progress report}; may be NULL */
 	uint64_t leader_changes;  /* leader changes this haxd saw since it started */
+	uint64_t dropped_messages; /* cluster messages refused (version, shape) since start */
 };
 
 /* {"ok":true,"cluster":{"name","quorate","leader","epoch","seq","mode","self",
  *             "fence_failures","tolerates_host_failures","leader_changes",
- *             "stranded_by_one_loss":[{"host","domains":[names]}]},
+ *             "stranded_by_one_loss":[{"host","domains":[names]}],
+ *             "dropped_messages"},
  *  "hosts":[{"name","nodeid","state","maintenance","evacuating","mem_total_mib","mem_free_mib",
  *            "vcpus_total","domains":[names],
  *            "last_fence":null|{"ok","method","detail","time_ns"}}],

@@ -204,6 +204,8 @@ static void sample_value(const struct conf_key *k, char *buf, size_t n)
 		snprintf(buf, n, "f1");
 	else if (strcmp(k->key, "storage") == 0)
 		snprintf(buf, n, "s1");
+	else if (strcmp(k->key, "domain_paths") == 0)
+		snprintf(buf, n, "/srv/images /dev/disk/by-path");
 	else if (strcmp(k->key, "luns") == 0)
 		snprintf(buf, n, "%llu %llu", (unsigned long long)k->min,
 			 (unsigned long long)k->max);

@@ -16,16 +16,27 @@ expect() { # expect CODE PATTERN CMD...: exit status and a line of output (stdou
 
 expect 1 "haxd is not running" "$B/haxctl" status
 
-group=haxtest$$
-groupadd "$group" || fail "groupadd"
-CLEANUPS+=("groupdel $group")
+# Two roles, each a group with a real non-root member (as /etc/group lists it): the
+# operators (client_group) and the monitors (monitor_group).
+group=haxtest$$ mgroup=haxmon$$ ouser=haxop$$ muser=haxmo$$ luser=haxla$$
+for g in "$group" "$mgroup"; do
+	groupadd "$g" || fail "groupadd $g"
+	CLEANUPS+=("groupdel $g")
+done
+for u in "$ouser" "$muser" "$luser"; do
+	useradd -M -N -g nogroup -s /usr/sbin/nologin "$u" || fail "useradd $u"
+	CLEANUPS=("userdel $u" "${CLEANUPS[@]}")
+done
+usermod -a -G "$group" "$ouser" && usermod -a -G "$mgroup" "$muser" || fail "usermod"
 gid=$(getent group "$group" | cut -d: -f3)
+mgid=$(getent group "$mgroup" | cut -d: -f3)
 cat >"$T/haxd.conf" <<CONF
 [cluster]
 name = ipctest
 driver = sim
 state_dir = $T/state
 client_group = $group
+monitor_group = $mgroup
 tick = 500ms
 stop_timeout = 5s
 [host h1]
@@ -35,27 +46,53 @@ vcpus = 4
 CONF
 CLEANUPS+=('for f in $T/state/sim/*/pid; do kill -9 $(cat $f); done')
 haxd_start haxd "$T/haxd.conf" h1 || fail "haxd did not start"
+as() { # as USER CMD...: run as that user with the groups the group database gives it
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups "$@"
+}
 
 expect 0 "Cluster ipctest" "$B/haxctl" status
 expect 1 "permission denied" setpriv --reuid=65534 --regid=65534 --clear-groups "$B/haxctl" status
-expect 0 "Cluster ipctest" setpriv --reuid=65534 --regid=65534 --groups="$gid" "$B/haxctl" status
-note "permissions: root ok, nobody refused, nobody in $group served"
+expect 0 "Cluster ipctest" setpriv --reuid=65534 --regid="$gid" --clear-groups "$B/haxctl" status
+# The role comes from the connection's credentials and the group database, not from
+# /proc/PID: a supplementary group the database does not list gives nothing.
+expect 1 "permission denied" setpriv --reuid=65534 --regid=65534 --groups="$gid" "$B/haxctl" status
+expect 0 "Cluster ipctest" as "$ouser" "$B/haxctl" status
+expect 0 "Cluster ipctest" as "$muser" "$B/haxctl" status
+expect 0 "Worst-case failover" as "$muser" "$B/haxctl" explain-failover
+expect 0 "" as "$muser" "$B/haxctl" events
+for c in "reload" "fence h1" "fence-ack h1 --yes-i-checked-it-is-off" "maintenance h1 on" \
+	"evacuate h1" "migrate web1 h1" "domain enable web1" "domain disable web1" "domain remove web1"; do
+	# shellcheck disable=SC2086
+	expect 1 "permission denied: .* needs the operator role" as "$muser" "$B/haxctl" $c
+done
+expect 1 "permission denied" as "$luser" "$B/haxctl" status
+# Membership is cached: a user added to a group is served after a reload, not before.
+usermod -a -G "$mgroup" "$luser" || fail "usermod $luser"
+expect 1 "permission denied" as "$luser" "$B/haxctl" status
+expect 0 "configuration reloaded" "$B/haxctl" reload
+expect 0 "Cluster ipctest" as "$luser" "$B/haxctl" status
+expect 1 "permission denied: reload needs the operator role" as "$luser" "$B/haxctl" reload
+note "permissions: root and operators all, monitors read only, nobody refused, membership read at reload"
 
-# Checking a client does not consult the user and group databases (NSS: files, LDAP...)
-# on haxd's loop, where a slow directory would stall the whole daemon: the kernel's
-# credentials (primary gid, /proc/PID/status Groups) decide (issue 12 item 13).
+# Checking a client consults neither the user and group databases (NSS: files, LDAP...)
+# on haxd's loop, where a slow directory would stall the whole daemon, nor /proc/PID
+# after the fact (a client can exit and its pid be reused): the connection's credentials
+# (SO_PEERCRED) and the member lists read at start and reload decide (issue 12 item 13,
+# issue 14 item 4).
 if command -v strace >/dev/null; then
 	strace -f -qq -p "$HAXD_PID" -e trace=openat,open,connect -o "$T/nss.strace" &
 	spid=$!
 	sleep 0.5
-	setpriv --reuid=65534 --regid=65534 --groups="$gid" "$B/haxctl" status >/dev/null ||
-		fail "nobody in $group not served under strace"
+	setpriv --reuid=65534 --regid="$gid" --clear-groups "$B/haxctl" status >/dev/null ||
+		fail "nobody with effective group $group not served under strace"
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$B/haxctl" status >/dev/null 2>&1
 	kill -INT $spid; wait $spid 2>/dev/null
-	grep -q "/proc/[0-9]*/status" "$T/nss.strace" || fail "strace saw no client check: $(head -3 "$T/nss.strace")"
+	! grep -q "/proc/[0-9]*/status" "$T/nss.strace" || fail "haxd read a client's /proc/PID/status"
 	! grep -E '/etc/(passwd|group|nsswitch.conf)|nscd|libnss_' "$T/nss.strace" ||
 		fail "haxd consulted NSS on its loop to check a client"
-	note "client checks read the kernel's credentials only, no NSS lookup on the loop"
+	note "client checks read the connection's credentials only: no NSS lookup, no /proc"
 else
 	echo "strace not installed: NSS check skipped"
 fi
@@ -132,7 +169,8 @@ grep -q "reload: \[host h1\] changed: takes effect when haxd restarts" "$T/haxd.
 cp "$T/haxd.conf.good" "$T/haxd.conf"
 note "reload: invalid file refused with file:line (haxctl and SIGHUP), valid one applied, what needs a restart named"
 
-expect 0 "disabled" "$B/haxctl" domain disable web1
+expect 1 "permission denied" as "$muser" "$B/haxctl" domain disable web1
+expect 0 "disabled" as "$ouser" "$B/haxctl" domain disable web1
 wait_for 20 "web1 disabled" dom_is web1 disabled || fail "web1 not disabled"
 expect 0 "removed" "$B/haxctl" domain remove web1
 expect 1 "no such domain" "$B/haxctl" domain remove web1

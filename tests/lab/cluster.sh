@@ -1,6 +1,7 @@
 #!/bin/bash
 # The cluster core on the real lab: 3 hosts, one leader; the leader's haxd killed -> a new
-# leader, the old haxd rejoins without restarting any guest; a non-leader powered off ->
+# leader, a fence-ack of that host (corosync still up) refused,
+# the old haxd rejoins without restarting any guest; a non-leader powered off ->
 # lost, its domains await a fence; partition 2+1 -> the single host has no quorum, the pair
 # keeps a leader; heal -> one cluster with identical (epoch, seq); everything stopped and
 # started -> the domain list survives; the journal oracle is clean throughout. No fence
@@ -22,6 +23,12 @@ lab kill h1 haxd >/dev/null
 wait_for 30 "h2 leads" holds h2 "s['cluster']['leader'] == 'h2' and hosts['h1']['state'] == 'agent-lost'" ||
 	fail "no new leader after the leader's haxd died: $(leader_of h2)"
 note "h1's haxd killed: h2 leads, h1 agent-lost"
+# corosync on h1 still runs: an operator's fence-ack of h1 is refused, h1 stays agent-lost.
+out=$(lab exec h2 haxctl fence-ack h1 --yes-i-checked-it-is-off 2>&1) &&
+	fail "fence-ack of a host corosync still sees was accepted: $out"
+echo "$out" | grep -q "still a member of corosync's membership" || fail "fence-ack refusal: $out"
+holds h2 "hosts['h1']['state'] == 'agent-lost'" || fail "h1 left agent-lost: $(st h2 "hosts['h1']")"
+note "fence-ack of agent-lost h1 (corosync up) refused"
 lab start h1 haxd >/dev/null
 wait_for 30 "h1 back and leading" holds h1 \
 	"s['cluster']['leader'] == 'h1' and all(h['state'] == 'online' for h in s['hosts']) and all(d['state'] == 'running' for d in s['domains'])" ||

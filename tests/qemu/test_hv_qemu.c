@@ -91,7 +91,8 @@ static void on_list(void *opaque, int result, const struct hv_domain_info *doms,
 	l->calls++;
 	l->result = result;
 	l->n = n;
-	memcpy(l->doms, doms, (n < 8 ? n : 8) * sizeof(*doms));
+	if (n) /* doms may be NULL when there are none */
+		memcpy(l->doms, doms, (n < 8 ? n : 8) * sizeof(*doms));
 	seam_stop();
 }
 
@@ -437,6 +438,69 @@ static void test_validate(void **unused)
 	longline[sizeof(longline) - 1] = '\0';
 	assert_int_equal(qemu->validate(longline, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "too long"));
+}
+
+/* Definitions cannot escalate: host files only under the allowed paths, a bare machine
+ * type (agent/def_policy.h, the qemu driver's policy). */
+static void test_policy(void **unused)
+{
+	static const char paths[] = "/boot /var/lib/hax/images";
+	static const struct {
+		const char *def, *want;
+	} bad[] = {
+	    {"kernel = /etc/passwd\ndisk = iscsi://h/iqn.x/1\n", "kernel: /etc/passwd is outside"},
+	    {"kernel = /boot/k\ninitrd = /root/i\ndisk = iscsi://h/iqn.x/1\n", "initrd: /root/i"},
+	    {"image = /dev/sda\n", "image: /dev/sda is outside"},
+	    {"kernel = /boot/k\ndisk = /var/lib/hax/images/../../../etc/shadow\n", "disk: "},
+	    {"kernel = /boot/k\ndisk = /dev/sda\n", "disk: /dev/sda is outside domain_paths"},
+	};
+	char err[300];
+	size_t i;
+
+	(void)unused;
+	assert_non_null(qemu->policy);
+	assert_int_equal(qemu->policy("kernel = /boot/vmlinuz\ninitrd = /boot/initrd.gz\n"
+				      "disk = iscsi://10.0.0.1/iqn.2026-01.org.hax:lun/1\n"
+				      "disk = /var/lib/hax/images/data.img\n",
+				      paths, err, sizeof(err)),
+			 0);
+	for (i = 0; i < HAX_ARRAY_SIZE(bad); i++) {
+		err[0] = '\0';
+		if (qemu->policy(bad[i].def, paths, err, sizeof(err)) != -EPERM)
+			fail_msg("definition %zu accepted: %s", i, bad[i].def);
+		if (!strstr(err, bad[i].want))
+			fail_msg("definition %zu: \"%s\" lacks \"%s\"", i, err, bad[i].want);
+	}
+	/* machine properties can write host files (dumpdtb=): a type only. */
+	assert_int_equal(qemu->validate("kernel = /boot/k\ndisk = /d\nmachine = pc,dumpdtb=x\n", err,
+					sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "machine"));
+}
+
+/* Each host applies the allow-list itself before QEMU runs: a definition that reached the
+ * replicated state some other way is refused at start, synchronously, nothing run. */
+static void test_start_refused(void **unused)
+{
+	struct hv_host host = {.state_dir = dir_a, .host_name = "a", .nodeid = 1, .iqn = IQN_A,
+			       .domain_paths = "/boot"};
+	struct hv_start req = {.name = "evil", .definition = "kernel = /etc/passwd\ndisk = /d\n",
+			       .incarnation = 1, .memory_mib = 64, .vcpus = 1};
+	struct done d = {0};
+	struct hv *hv = NULL;
+	char err[256] = "", path[PATH_MAX];
+
+	(void)unused;
+	setenv("HAX_QEMU", "/bin/true", 1);
+	if (qemu->init(&hv, &host, err, sizeof(err)) != 0)
+		fail_msg("init: %s", err);
+	unsetenv("HAX_QEMU");
+	assert_int_equal(qemu->start(hv, &req, on_done, &d), -EPERM);
+	seam_run_for(100);
+	assert_int_equal(d.calls, 0);
+	snprintf(path, sizeof(path), "%s/qemu/evil", dir_a);
+	assert_int_equal(access(path, F_OK), -1);
+	qemu->fini(hv);
 }
 
 static void test_init_errors(void **unused)
@@ -821,8 +885,10 @@ int main(int argc, char **argv)
 	const struct CMUnitTest pure[] = {
 	    cmocka_unit_test(test_registry),
 	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_policy),
 	    cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_absent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_start_refused, setup, teardown),
 	};
 	const struct CMUnitTest vms[] = {
 	    cmocka_unit_test_setup_teardown(test_vm_start_fails, setup, teardown),

@@ -75,7 +75,8 @@ static void on_list(void *opaque, int result, const struct hv_domain_info *doms,
 	l->calls++;
 	l->result = result;
 	l->n = n;
-	memcpy(l->doms, doms, (n < 8 ? n : 8) * sizeof(*doms));
+	if (n) /* doms may be NULL when there are none */
+		memcpy(l->doms, doms, (n < 8 ? n : 8) * sizeof(*doms));
 	seam_stop();
 }
 

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "agent/def_policy.h"
 #include "agent/xl_parse.h"
 
 /* ---- xl list --------------------------------------------------------------------- */
@@ -551,6 +552,76 @@ static void test_cfg_bad(void **state)
 					 err, sizeof(err)),
 			 0);
 	assert_int_equal(xl_cfg_validate("", err, sizeof(err)), 0);
+	/* A word at the very end stops at the terminator, whatever follows it in memory
+	 * (found by tests/fuzz: the lexer read on past the NUL into "_x = 1"). */
+	{
+		static const char past[] = "type = 'pvh'\nker\0_x = 1\n";
+
+		assert_int_equal(xl_cfg_validate(past, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, "line 2: expected '=' after \"ker\"");
+	}
+}
+
+/* Definitions cannot escalate (agent/def_policy.c): what runs a program, reads a host
+ * file or passes a host device is refused, by name. */
+static void test_cfg_policy(void **state)
+{
+	static const char paths[] = "/boot /dev/disk/by-path /dev/vg0";
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"bootloader = \"/usr/bin/pygrub\"\n", "bootloader: not allowed"},
+	    {"bootloader += \"x\"\n", "bootloader: not allowed"},
+	    {"device_model_override = \"/tmp/qemu\"\n", "device_model_override: not allowed"},
+	    {"device_model_args = [ '-x' ]\n", "device_model_args: not allowed"},
+	    {"pci = [ '01:00.0' ]\n", "pci: not allowed"},
+	    {"p9 = [ 'tag=x,path=/etc' ]\n", "p9: not allowed"},
+	    {"vif = [ 'bridge=xenbr0,script=/tmp/evil' ]\n", "vif: setting \"script\""},
+	    {"vif = 'mac=00:16:3e:00:00:01, vifname=x, hotplug=1'\n", "vif: setting \"hotplug\""},
+	    {"disk = [ 'phy:/dev/sda,xvda,w' ]\n", "disk: /dev/sda is outside domain_paths"},
+	    {"disk = [ '/etc/shadow,raw,xvda,r' ]\n", "disk: /etc/shadow is outside"},
+	    {"disk = [ 'format=raw, vdev=xvda, target=/dev/disk/by-path/../../sda' ]\n",
+	     "disk: /dev/disk/by-path/../../sda is outside"},
+	    {"disk = [ 'vdev=xvda, script=block-evil, target=/dev/vg0/a' ]\n",
+	     "disk: setting \"script\""},
+	    {"disk = [ 'nbd:host:1,xvda,w' ]\n", "not a host path"},
+	    {"disk = [ 'drbd:a/b,xvda,w' ]\n", "not a DRBD resource name"},
+	    {"kernel = \"/etc/shadow\"\n", "kernel: /etc/shadow is outside"},
+	    {"ramdisk = \"/boot/../etc/shadow\"\n", "ramdisk: /boot/../etc/shadow is outside"},
+	    {"kernel = \"/bootleg/vmlinuz\"\n", "kernel: /bootleg/vmlinuz is outside"},
+	    {"serial = \"file:/tmp/x\"\n", "serial: only \"pty\""},
+	    {"usbdevice = \"host:1234:5678\"\n", "usbdevice: host:1234:5678 passes a host device"},
+	    {"usbdevice = [ 'tablet', 'host:1.2' ]\n", "usbdevice: host:1.2 passes"},
+	};
+	char err[300];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(xl_cfg_policy(cfg_text, paths, err, sizeof(err)), 0);
+	assert_int_equal(xl_cfg_policy("disk = [ 'drbd:www,xvda,w', 'format=raw,vdev=xvdb,target=' ]\n"
+				       "vif = [ 'bridge=xenbr0, mac=00:16:3e:00:00:01, model=e1000' ]\n"
+				       "serial = 'pty'\nkernel = '/boot/vmlinuz'\n",
+				       paths, err, sizeof(err)),
+			 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (xl_cfg_policy(bad[i].text, paths, err, sizeof(err)) != -EPERM)
+			fail_msg("case %zu accepted: %s", i, bad[i].text);
+		if (!strstr(err, bad[i].want))
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, err, bad[i].want);
+	}
+	assert_true(def_path_allowed("/dev/vg0", paths));
+	assert_true(def_path_allowed("/dev/vg0/a/b", paths));
+	assert_false(def_path_allowed("/dev/vg00/a", paths));
+	assert_false(def_path_allowed("/boot/", paths));
+	assert_false(def_path_allowed("/boot//x", paths));
+	assert_false(def_path_allowed("/boot/./x", paths));
+	assert_false(def_path_allowed("boot/x", paths));
+	assert_false(def_path_allowed("/boot/x", ""));
+	assert_int_equal(def_paths_check("/a /b/c", err, sizeof(err)), 0);
+	assert_int_equal(def_paths_check("/a /", err, sizeof(err)), -EINVAL);
+	assert_int_equal(def_paths_check("a", err, sizeof(err)), -EINVAL);
+	assert_int_equal(def_paths_check("/a/", err, sizeof(err)), -EINVAL);
 }
 
 static void test_cfg_settings(void **state)
@@ -631,6 +702,7 @@ int main(void)
 	    cmocka_unit_test(test_cmdline),
 	    cmocka_unit_test(test_cfg_parse),
 	    cmocka_unit_test(test_cfg_bad),
+	    cmocka_unit_test(test_cfg_policy),
 	    cmocka_unit_test(test_cfg_settings),
 	    cmocka_unit_test(test_cfg_for_start),
 	};
