@@ -472,15 +472,17 @@ static int run(struct guest *g, const sigset_t *sigs)
 		r = guest_tick(g, &op);
 		if (r == 1)
 			return EXIT_CONFLICT;
-		if (r < 0)
+		if (r < 0) {
 			note_failure(g, r, op);
-		/* A new session (target restarted, failed over, or reset us) is not
-		 * registered: join again, but only through the guard, and not in a loop. */
-		if (r == -EACCES && g->has_pr_key &&
-		    hax_now_mono_ns() - g->join_last_ns >= JOIN_RETRY_NS)
-			try_join(g);
-		else
+			/* A new session (target restarted, failed over, or reset us) is not
+			 * registered: join again, but only through the guard, and not in a
+			 * loop. */
+			if (r == -EACCES && g->has_pr_key &&
+			    hax_now_mono_ns() - g->join_last_ns >= JOIN_RETRY_NS)
+				try_join(g);
+		} else {
 			note_success(g);
+		}
 		/* Keep the cadence, but after a long stall start afresh instead of bursting. */
 		next += g->interval_ns;
 		if (next < hax_now_mono_ns())

@@ -109,7 +109,11 @@ grep -Eq '^[1-9][0-9]* records, 1 incarnations, 0 violations' "$tmp/c1.out" ||
 "$check" "$tmp/lun" >"$tmp/c1file.out" || fail "check of the backing file"
 cmp -s "$tmp/c1.out" "$tmp/c1file.out" || fail "iSCSI and file disagree"
 
-# 2. a registered guest gets fenced, stays up, and recovers when the fence is lifted
+# 2. a registered guest gets fenced, stays up, and recovers when the fence is lifted. Its
+# host's key is registered first, as haxd does (the rejoin rule's last step): a guest
+# joins the reservation only while its host's key is listed (issue 12 item 12).
+"$prtool" "$url" iqn.2026-11.org.hax:h2 register 0xa2 >"$tmp/hostkey.log" 2>&1 ||
+	fail "registering the host's key: $(cat "$tmp/hostkey.log")"
 "$guest" --domain db1 --incarnation 2 --nodeid 2 --disk "$url" --pr-key 0xa2 \
 	--initiator iqn.2026-11.org.hax:h2 --interval 20ms 2>"$tmp/g2.log" &
 guest_pid=$!
