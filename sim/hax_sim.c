@@ -72,6 +72,7 @@ struct host {
 	struct hax_state *disk;   /* what haxd persisted */
 	int fence_mode;           /* its power switch: 0 works, 1 fails, 2 hangs */
 	uint64_t stall_ns;        /* time its haxd lost to stalls (its leader's clock) */
+	uint64_t qnote_gen;       /* the quorum notification in flight that counts */
 };
 
 static struct host hosts[SIM_MAX_HOSTS];
@@ -828,7 +829,7 @@ static bool quorate_elsewhere(const bool *side)
 
 struct quorum_note {
 	int h;
-	uint64_t view_id;
+	uint64_t view_id, gen;   /* a later note for the same host supersedes this one */
 	bool quorate;
 };
 
@@ -838,7 +839,8 @@ static void quorum_note_fire(void *data)
 	struct quorum_note *q = data;
 	struct node *n = hosts[q->h].node;
 
-	if (n && n->view.id == q->view_id && n->view.quorate != q->quorate) {
+	if (n && n->view.id == q->view_id && n->view.quorate != q->quorate &&
+	    q->gen == hosts[q->h].qnote_gen) {
 		struct view v = n->view;
 
 		v.quorate = q->quorate;
@@ -898,6 +900,8 @@ static void membership(void *data)
 			cur = hosts[k].node->view;
 			if (!same_view(&cur, &v))
 				changed = true;
+			else
+				hosts[k].qnote_gen++; /* a notification still on its way is void */
 			cur.quorate = v.quorate;
 			if (!same_view(&cur, &v))
 				ring_changed = true;
@@ -914,7 +918,8 @@ static void membership(void *data)
 				if (!side[k] || !hosts[k].node)
 					continue;
 				q = hax_xmalloc(sizeof(*q));
-				*q = (struct quorum_note){(int)k, hosts[k].node->view.id, v.quorate};
+				*q = (struct quorum_note){(int)k, hosts[k].node->view.id,
+							  ++hosts[k].qnote_gen, v.quorate};
 				/* A vote moves only once its last holder has been told it lost it
 				 * (qnetd waits for that): losses within 300 ms, gains after 1 s. */
 				sim_at((sim_rand(300) + (v.quorate ? 1000 : 0)) * MS, quorum_note_fire, q,
@@ -944,7 +949,8 @@ static void membership(void *data)
 				if (gain_later) {
 					struct quorum_note *q = hax_xmalloc(sizeof(*q));
 
-					*q = (struct quorum_note){(int)k, v.id, true};
+					*q = (struct quorum_note){(int)k, v.id, ++hosts[k].qnote_gen,
+								  true};
 					sim_at((1000 + sim_rand(300)) * MS, quorum_note_fire, q, -1,
 					       SIM_OWN_WORLD);
 				}
