@@ -498,6 +498,46 @@ static void test_migration_target_waited_for(void **unused)
 
 static size_t fences_of(const char *host);
 
+/* ---- issue 12 item 7: one sick host does not stop failover ---------------------------- */
+
+/* h2's hypervisor stops listing: its inventory is older than its last result and no
+ * newer one comes. h4 loses power meanwhile: it is fenced at once all the same (the
+ * decisions about domains wait, the fence of another host does not). After
+ * agent_lost_timeout without a fresh inventory h2 itself is agent-lost and fenced. */
+static void test_sick_host_does_not_stop_fencing(void **unused)
+{
+	json_t *res;
+	size_t k;
+
+	(void)unused;
+	world_init("h1");
+	steady_world(8);
+	/* A result newer than every inventory h2 will send: its inventories are stale. */
+	res = json_pack("{s:s, s:s, s:s, s:b, s:I}", "host", "h2", "cmd", "stop", "name", "x",
+			"ok", 1, "gen", (json_int_t)W.gen[1] + 100);
+	leader_on_result(W.l, res);
+	json_decref(res);
+	leader_set_member(W.l, "h4", 4, false, false);
+	for (k = 0; k < 3; k++) {
+		report(0);
+		report(1); /* stale: gen below the result's */
+		report(2);
+		tick();
+	}
+	assert_int_equal(fences_of("h4"), 1);
+	assert_int_equal(fences_of("h2"), 0);
+	for (k = 0; k < 70; k++) {
+		W.mono_ns += 800000000ull;
+		report(0);
+		report(1);
+		report(2);
+		tick();
+	}
+	assert_int_equal(fences_of("h2"), 1);
+	assert_int_equal(state_host(W.st, "h2")->state, HOST_FENCING);
+	world_free();
+}
+
 /* ---- issue 11 item 5: TILT ------------------------------------------------------------ */
 
 /* h4's haxd dies (its node stays: agent-lost, fenced after agent_lost_timeout, 60 s).
@@ -679,6 +719,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_disable_enable_keeps_lost_host),
 	    cmocka_unit_test(test_migration_target_waited_for),
 	    cmocka_unit_test(test_tilt_after_a_stall),
+	    cmocka_unit_test(test_sick_host_does_not_stop_fencing),
 	    cmocka_unit_test(test_peer_fence_one_per_resource),
 	    cmocka_unit_test(test_peer_fence_never_self),
 	};
