@@ -329,7 +329,7 @@ note "Nagios status.dat: perfdata $perf"
 # Icinga parsed each label on its own: every one reached Graphite as LABEL.value with the
 # right number (Icinga drops a label it cannot parse, with a warning in its log), the
 # counter with unit c included.
-labels="domains_failed domains_recovering domains_running domains_stranded fence_failures hosts_fenced hosts_lost hosts_maintenance hosts_online hosts_total leader_changes quorate tolerates_host_failures"
+labels="domains_failed domains_recovering domains_running domains_stranded fence_failures hosts_fenced hosts_lost hosts_maintenance hosts_online hosts_total leader_changes quorate storage_unfenced tolerates_host_failures"
 got=$(python3 "$R" graphite "$IC/graphite.txt")
 [ "$(echo "$got" | awk '{print $1}' | tr '\n' ' ')" = "$labels " ] ||
 	fail "Icinga's parsed perfdata labels: $(echo "$got" | tr '\n' ' ')"
