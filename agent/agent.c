@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../fencing/fence_drbd.h"
-#include "../haxd/loop.h"
+#include "lib/loop.h"
 
 #define AGENT_MAX_DRBD 8
 

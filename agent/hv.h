@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../haxd/util.h"
+#include "lib/util.h"
 
 enum hv_dom_state {
 	HV_RUNNING,

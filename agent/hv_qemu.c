@@ -37,7 +37,7 @@
 
 #include <jansson.h>
 
-#include "../haxd/loop.h"
+#include "lib/loop.h"
 #include "def_policy.h"
 #include "qmp.h"
 

@@ -21,7 +21,7 @@
 
 #include <jansson.h>
 
-#include "../haxd/loop.h"
+#include "lib/loop.h"
 
 #ifndef HAX_LIBEXECDIR
 #define HAX_LIBEXECDIR "/usr/libexec"
@@ -549,7 +549,7 @@ static int sim_pause(struct hv *hv, const char *name, bool paused)
 	return kill(pid, paused ? SIGSTOP : SIGCONT) < 0 ? -errno : 0;
 }
 
-/* ---- migration: the guests copy themselves (agent/guest_migrate.h); the driver
+/* ---- migration: the guests copy themselves (guest/guest_migrate.h); the driver
  * starts the receiver, signals the sender and watches their control files ---- */
 
 static void prepare_poll(void *data)

@@ -1,6 +1,6 @@
 /*
  * The xl hypervisor driver: Xen through the xl toolstack. Every xl call is a child on
- * the loop (fencing/child.c) with its stdout and stderr captured apart and a deadline,
+ * the loop (lib/child.c) with its stdout and stderr captured apart and a deadline,
  * except xl migrate, which must never be killed once the target has acknowledged the
  * transfer: it runs without one, and a cancel before that point cuts its transport so
  * that xl itself resumes the domain at the sender.
@@ -44,8 +44,8 @@
 
 #include <jansson.h>
 
-#include "../fencing/child.h"
-#include "../haxd/loop.h"
+#include "lib/child.h"
+#include "lib/loop.h"
 #include "def_policy.h"
 #include "xl_parse.h"
 

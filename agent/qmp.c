@@ -17,8 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../haxd/loop.h"
-#include "../haxd/util.h"
+#include "lib/loop.h"
+#include "lib/util.h"
 
 #define QMP_LINE_MAX (4u << 20) /* a reply bigger than this is not QEMU talking */
 #define QMP_READ_CHUNK 16384

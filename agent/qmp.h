@@ -1,6 +1,6 @@
 /*
  * A QMP client (the QEMU Machine Protocol: one JSON object per line over a unix socket),
- * asynchronous on the one loop (haxd/loop.h fd watches): connect, wait for the greeting,
+ * asynchronous on the one loop (lib/loop.h fd watches): connect, wait for the greeting,
  * negotiate with qmp_capabilities, then commands with ids whose replies may come in any
  * order, and events. EOF (QEMU quit or died) or bad data closes the connection and fails
  * every pending command.

@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "../haxd/util.h"
+#include "lib/util.h"
 
 /* ---- xl list ------------------------------------------------------------------- */
 

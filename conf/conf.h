@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../haxd/util.h"
+#include "lib/util.h"
 
 #define CONF_MAX_HOSTS 32
 #define CONF_MAX_FENCES 64

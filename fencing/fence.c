@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../haxd/util.h"
-#include "child.h"
+#include "lib/util.h"
+#include "lib/child.h"
 #include "fence.h"
 
 #ifndef HAX_SBINDIR

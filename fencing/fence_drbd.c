@@ -40,9 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../haxd/loop.h"
-#include "../haxd/util.h"
-#include "child.h"
+#include "lib/loop.h"
+#include "lib/util.h"
+#include "lib/child.h"
 #include "fence.h"
 #include "fence_drbd.h"
 

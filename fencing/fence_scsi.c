@@ -24,9 +24,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../haxd/loop.h"
-#include "../haxd/util.h"
-#include "child.h"
+#include "lib/loop.h"
+#include "lib/util.h"
+#include "lib/child.h"
 #include "fence.h"
 #include "fence_scsi.h"
 

@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../haxd/loop.h"
-#include "../haxd/watchdog.h"
+#include "lib/loop.h"
+#include "watchdog.h"
 #include "fence.h"
 
 struct fence_op {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 /* At most this many names on the first line; the rest are counted ("and 3 more"). */
 #define NAMES_MAX 5

@@ -12,9 +12,9 @@
 #include <corosync/cpg.h>
 #include <corosync/quorum.h>
 
-#include "loop.h"
+#include "lib/loop.h"
 #include "msgq.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define GROUP_NAME "haxd"
 #define RECONNECT_MS 1000

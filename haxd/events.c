@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loop.h"
+#include "lib/loop.h"
 
 #define EVENTS_KEEP 1000
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../fencing/fence.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct check;
 

@@ -10,9 +10,9 @@
 #include <qb/qbipcs.h>
 
 #include "ipc_auth.h"
-#include "loop.h"
+#include "lib/loop.h"
 #include "proto.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct ipc_server {
 	qb_ipcs_service_t *svc;

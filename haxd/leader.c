@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "change.h"
-#include "loop.h"
+#include "lib/loop.h"
 #include "policy.h"
 
 #define LEADER_MAX_HOSTS 64

@@ -20,7 +20,8 @@
 #include "../agent/hv.h"
 #include "../conf/conf.h"
 #include "ipc_auth.h"
-#include "loop.h"
+#include "lib/loop.h"
+#include "lib/loop_qb.h"
 #include "node.h"
 #include "proto.h"
 #include "state.h"
@@ -37,160 +38,6 @@ struct haxd {
 
 /* The daemon is one process with one loop: this is its single instance. */
 static struct haxd hd;
-
-/* ---- loop.h over qb_loop and qb_log ---- */
-
-int hax_timer_add(uint64_t ms, hax_timer_fn fn, void *data, hax_timer_t *t)
-{
-	qb_loop_timer_handle h;
-	int r = qb_loop_timer_add(hd.loop, QB_LOOP_MED, ms * 1000000ull, data, fn, &h);
-
-	if (r < 0)
-		return r;
-	*t = h;
-	return 0;
-}
-
-void hax_timer_del(hax_timer_t t)
-{
-	if (t)
-		qb_loop_timer_del(hd.loop, t);
-}
-
-#define MAX_CHILDREN 256
-
-struct child_watch {
-	int pid;
-	hax_child_fn fn;
-	void *data;
-};
-
-/* Children of this process (fence agents, hypervisor tools) and who waits for them. */
-static struct child_watch children[MAX_CHILDREN];
-
-int hax_child_watch(int pid, hax_child_fn fn, void *data)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid == 0) {
-			children[i] = (struct child_watch){pid, fn, data};
-			return 0;
-		}
-	return -ENOSPC;
-}
-
-void hax_child_unwatch(int pid)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_CHILDREN; i++)
-		if (children[i].pid == pid)
-			children[i].pid = 0;
-}
-
-static int32_t on_sigchld(int32_t sig, void *data)
-{
-	int status;
-	pid_t pid;
-	size_t i;
-
-	(void)sig;
-	(void)data;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < MAX_CHILDREN; i++) {
-			struct child_watch w = children[i];
-
-			if (w.pid != pid)
-				continue;
-			children[i].pid = 0;
-			w.fn(w.data, pid, status);
-			break;
-		}
-	}
-	return 0;
-}
-
-#define MAX_FD_WATCHES 256
-
-/* Watched descriptors. qb_loop keeps its own entry per fd; the slot's generation tells
- * a dispatch whether fn replaced or removed the very watch it was called for. */
-static struct fd_watch {
-	int fd; /* -1 = free */
-	uint32_t gen;
-	hax_fd_fn fn;
-	void *data;
-} fd_watches[MAX_FD_WATCHES];
-
-static struct fd_watch *fd_watch_find(int fd)
-{
-	size_t i;
-
-	for (i = 0; i < MAX_FD_WATCHES; i++)
-		if (fd_watches[i].fn && fd_watches[i].fd == fd)
-			return &fd_watches[i];
-	return NULL;
-}
-
-static int32_t on_fd(int32_t fd, int32_t revents, void *data)
-{
-	struct fd_watch *w = data;
-	uint32_t gen = w->gen;
-
-	if (!w->fn || w->fd != fd)
-		return -1;
-	w->fn(w->data, fd, (uint32_t)revents);
-	/* Unwatched from fn: tell qb_loop its entry is gone (it would revive it on 0). */
-	return w->fn && w->fd == fd && w->gen == gen ? 0 : -1;
-}
-
-int hax_fd_watch(int fd, uint32_t events, hax_fd_fn fn, void *data)
-{
-	struct fd_watch *w = fd_watch_find(fd);
-	size_t i;
-	int r;
-
-	if (fd < 0 || !fn)
-		return -EINVAL;
-	if (w) {
-		w->fn = fn;
-		w->data = data;
-		return qb_loop_poll_mod(hd.loop, QB_LOOP_MED, fd, (int32_t)events, w, on_fd);
-	}
-	for (i = 0; i < MAX_FD_WATCHES && fd_watches[i].fn; i++)
-		;
-	if (i == MAX_FD_WATCHES)
-		return -ENOSPC;
-	w = &fd_watches[i];
-	r = qb_loop_poll_add(hd.loop, QB_LOOP_MED, fd, (int32_t)events, w, on_fd);
-	if (r < 0)
-		return r;
-	*w = (struct fd_watch){.fd = fd, .gen = w->gen + 1, .fn = fn, .data = data};
-	return 0;
-}
-
-void hax_fd_unwatch(int fd)
-{
-	struct fd_watch *w = fd_watch_find(fd);
-
-	if (!w)
-		return;
-	qb_loop_poll_del(hd.loop, fd);
-	w->fn = NULL;
-	w->fd = -1;
-	w->gen++;
-}
-
-void hax_log(int prio, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	qb_log(prio, "%s", buf);
-}
 
 /* ---- timers and signals ---- */
 
@@ -495,10 +342,10 @@ int main(int argc, char **argv)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	hd.loop = qb_loop_create();
+	hax_loop_qb_init(hd.loop);
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGTERM, NULL, on_stop_signal, &sh);
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGINT, NULL, on_stop_signal, &sh);
 	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGHUP, NULL, on_hup, &sh);
-	qb_loop_signal_add(hd.loop, QB_LOOP_HIGH, SIGCHLD, NULL, on_sigchld, &sh);
 	r = start_node(ipc_name && *ipc_name ? ipc_name : HAX_IPC_DEFAULT_NAME);
 	if (r == 0)
 		qb_loop_run(hd.loop);

@@ -1,5 +1,5 @@
 #include "msg.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdbool.h>

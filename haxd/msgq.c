@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 void msgq_init(struct msgq *q, size_t max_n, size_t max_bytes)
 {

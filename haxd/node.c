@@ -24,7 +24,7 @@
 #include "fence_check.h"
 #include "ipc.h"
 #include "leader.h"
-#include "loop.h"
+#include "lib/loop.h"
 #include "msg.h"
 #include "policy.h"
 #include "proposals.h"
@@ -32,7 +32,7 @@
 #include "status.h"
 #include "sync.h"
 #include "notify.h"
-#include "watchdog.h"
+#include "fencing/watchdog.h"
 
 #define AGENT_POLL_MS 1000
 #define HELLO_LIST_WAIT_MS 5000

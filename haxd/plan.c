@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "policy.h"
-#include "util.h"
+#include "lib/util.h"
 
 struct what_if {
 	bool *ok, *failed, *wanted;

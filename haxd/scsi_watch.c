@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fencing/child.h"
+#include "lib/child.h"
 #include "../fencing/fence.h"
 #include "events.h"
-#include "loop.h"
-#include "util.h"
+#include "lib/loop.h"
+#include "lib/util.h"
 
 #define TOOL_NAME "hax-fence-scsi"
 #define CMD_TIMEOUT_MS 5000

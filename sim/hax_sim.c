@@ -30,7 +30,7 @@
 #include "../conf/conf.h"
 #include "../haxd/change.h"
 #include "../haxd/leader.h"
-#include "../haxd/loop.h"
+#include "lib/loop.h"
 #include "../haxd/msg.h"
 #include "../haxd/state.h"
 #include "../haxd/sync.h"

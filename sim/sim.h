@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "../agent/hv.h"
-#include "../haxd/util.h"
+#include "lib/util.h"
 
 #define SIM_MAX_HOSTS 16
 #define SIM_MAX_DOMS 64

@@ -1,6 +1,6 @@
 /*
  * The simulator's loop: one heap of events on a virtual clock, and the implementation of
- * haxd/loop.h that the real leader and agent code link against (timers become events
+ * lib/loop.h that the real leader and agent code link against (timers become events
  * owned by the host whose code armed them; there are no child processes or file
  * descriptors in the simulated world). Logging goes to a trace kept for failure reports.
  */
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../haxd/loop.h"
+#include "lib/loop.h"
 #include "sim.h"
 
 struct sim_ev {
@@ -183,7 +183,7 @@ bool sim_step(uint64_t until_ns)
 	return false;
 }
 
-/* ---- haxd/loop.h ---- */
+/* ---- lib/loop.h ---- */
 
 struct timer_call {
 	hax_timer_fn fn;

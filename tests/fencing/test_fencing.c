@@ -1,7 +1,7 @@
 /*
- * Tests of the child runner (fencing/child.c), the fence-agent driver
+ * Tests of the child runner (lib/child.c), the fence-agent driver
  * (fencing/fence_agent.c) and the registry (fencing/fence.c) over a real qb_loop, through
- * the shared test seam of haxd/loop.h (tests/lib/loop_seam.c, SIGCHLD reaper included). Programs are /bin/sh scripts and fake fence agents written into a private
+ * the shared test seam of lib/loop.h (tests/lib/loop_seam.c, SIGCHLD reaper included). Programs are /bin/sh scripts and fake fence agents written into a private
  * directory; every process a test starts is killed by the end of that test.
  */
 #include <errno.h>
@@ -25,9 +25,9 @@
 
 #include <cmocka.h>
 
-#include "fencing/child.h"
+#include "lib/child.h"
 #include "fencing/fence.h"
-#include "haxd/loop.h"
+#include "lib/loop.h"
 #include "tests/lib/loop_seam.h"
 
 #define WAIT_MS 10000 /* generous: a stuck operation fails the test, a slow host does not */

@@ -1,6 +1,6 @@
 /*
  * Watchdog fencing's assumptions (issue 12 item 4), both halves:
- *  - haxd/watchdog.c on the lab stand-in's interface (a regular file, PATH.timeout holding
+ *  - fencing/watchdog.c on the lab stand-in's interface (a regular file, PATH.timeout holding
  *    the timeout it enforces): the accepted timeout is read back; an unknown one is said
  *    to be unknown; a magic close writes 'V'; leaving it armed does not.
  *  - fencing/fence_watchdog.c over a real qb_loop: the wait is refused, with a reason,
@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "fencing/fence.h"
-#include "haxd/watchdog.h"
+#include "fencing/watchdog.h"
 #include "tests/lib/loop_seam.h"
 
 extern const struct fence_driver fence_watchdog_driver;

@@ -2,7 +2,7 @@
  * Tests of the drbd fence driver and fence_drbd_promote (fencing/fence_drbd.c) over a
  * real qb_loop, through the real child runner, against scripts/drbdadm_lab (the lab's
  * stand-in for drbdadm: no DRBD kernel module here), through the shared test seam of
- * haxd/loop.h (tests/lib/loop_seam.c, SIGCHLD reaper included). Each test writes
+ * lib/loop.h (tests/lib/loop_seam.c, SIGCHLD reaper included). Each test writes
  * the lab's simulated DRBD state, runs the driver and reads back the lab's record of
  * every drbdadm call. fence_drbd_check_status, the pure parser, is also fed DRBD 9
  * status texts directly.
@@ -30,7 +30,7 @@
 
 #include "fencing/fence.h"
 #include "fencing/fence_drbd.h"
-#include "haxd/loop.h"
+#include "lib/loop.h"
 #include "tests/lib/loop_seam.h"
 
 #define WAIT_MS 10000 /* generous: a stuck operation fails the test, a slow host does not */

@@ -16,7 +16,7 @@
 
 #include "conf/conf.h"
 #include "fencing/fence.h"
-#include "haxd/util.h"
+#include "lib/util.h"
 #include "tests/lib/loop_seam.h"
 
 #define HARD_LIMIT_MS 120000 /* never hang a test run */

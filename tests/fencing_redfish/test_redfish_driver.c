@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "fencing/fence.h"
-#include "haxd/util.h"
+#include "lib/util.h"
 #include "tests/lib/loop_seam.h"
 
 #define WAIT_MS 10000 /* generous: a stuck operation fails the test, a slow host does not */

@@ -1,7 +1,7 @@
 /*
  * Test harness: one scsi fence (or dry run) for real, the way haxd runs it: the driver
  * found through the registry, the real child runner, the real hax-fence-scsi against a
- * target. The loop seam (haxd/loop.h) is a small poll-and-reap loop here.
+ * target. The loop seam (lib/loop.h) is a small poll-and-reap loop here.
  *   scsi_driver_run CONF FENCE VICTIM LOCAL [dry-run]
  * Prints "result R in N ms: MESSAGE". Exit 0 if the driver reported success, 1 if it
  * reported a failure, 2 usage or setup trouble.
@@ -18,8 +18,8 @@
 #include "conf/conf.h"
 #include "fencing/fence.h"
 #include "fencing/fence_scsi.h"
-#include "haxd/loop.h"
-#include "haxd/util.h"
+#include "lib/loop.h"
+#include "lib/util.h"
 
 #define MAX_TIMERS 32
 #define MAX_WATCHES 32

@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "fencing/child.h"
+#include "lib/child.h"
 #include "fencing/fence.h"
 #include "fencing/fence_scsi.h"
-#include "haxd/loop.h"
+#include "lib/loop.h"
 
 #define MAX_RUNS 8
 #define MAX_ARGS 160

@@ -1,8 +1,8 @@
-/* The guest journal (agent/journal.c): record decoder and the double-writer oracle over
+/* The guest journal (guest/journal.c): record decoder and the double-writer oracle over
  * any disk image. A record that decodes re-encodes to the same bytes. */
 #include "fuzz.h"
 
-#include "agent/journal.h"
+#include "guest/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-/* Unit tests of the journal record format and the double-writer oracle (agent/journal.c). */
+/* Unit tests of the journal record format and the double-writer oracle (guest/journal.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "agent/journal.h"
+#include "guest/journal.h"
 
 #define MS 1000000ull
 #define T0 1790000000000000000ull /* some wall-clock ns in 2026 */

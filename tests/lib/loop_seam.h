@@ -1,5 +1,5 @@
 /*
- * The loop seam of haxd/loop.h over a real qb_loop, as haxd/main.c implements it
+ * The loop seam: haxd's own loop.h over a real qb_loop (lib/loop_qb.c)
  * (timers, the SIGCHLD reaper, fd watches, hax_log), shared by the test programs of the fence
  * drivers, the child runner and the sim hypervisor driver, and the redfish harness.
  * Every hax_log line is also kept in seam_log for tests that look for secrets.

@@ -34,10 +34,10 @@
 
 #include <cmocka.h>
 
-#include "agent/blockdev.h"
+#include "guest/blockdev.h"
 #include "agent/hv.h"
-#include "agent/journal.h"
-#include "haxd/loop.h"
+#include "guest/journal.h"
+#include "lib/loop.h"
 #include "tests/lib/loop_seam.h"
 
 #define IQN_A "iqn.2026-01.org.hax.test:qemu-a"

@@ -1,7 +1,7 @@
 /*
  * Lifecycle tests of the sim hypervisor driver (agent/hv_sim.c) against the real
  * hax-guest program on plain-file disks, driven by a real qb_loop through the loop seam
- * of haxd/loop.h, implemented here as main.c does it.
+ * (tests/lib/loop_seam.c over haxd's own lib/loop_qb.c).
  *
  * HAX_GUEST must name the hax-guest program (meson sets it). Guests are detached
  * processes: every one this test started is killed at the end, found through its pid
@@ -30,8 +30,8 @@
 #include <cmocka.h>
 
 #include "agent/hv.h"
-#include "agent/journal.h"
-#include "haxd/loop.h"
+#include "guest/journal.h"
+#include "lib/loop.h"
 #include "tests/lib/loop_seam.h"
 
 #define DISK_BYTES (1024 * 1024)

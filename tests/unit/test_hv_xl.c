@@ -33,7 +33,7 @@
 #include <cmocka.h>
 
 #include "agent/hv.h"
-#include "haxd/loop.h"
+#include "lib/loop.h"
 #include "tests/lib/loop_seam.h"
 
 #define WAIT_MS 20000	   /* generous: a stuck operation fails the test, a slow host does not */

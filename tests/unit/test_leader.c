@@ -27,7 +27,7 @@
 #include "conf/conf.h"
 #include "haxd/change.h"
 #include "haxd/leader.h"
-#include "haxd/loop.h"
+#include "lib/loop.h"
 #include "haxd/state.h"
 
 /* ---- the world ------------------------------------------------------------------- */

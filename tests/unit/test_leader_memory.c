@@ -23,7 +23,7 @@
 
 #include "haxd/change.h"
 #include "haxd/leader.h"
-#include "haxd/loop.h"
+#include "lib/loop.h"
 
 static struct hax_state *st;
 static uint64_t now_ms;

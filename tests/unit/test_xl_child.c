@@ -1,5 +1,5 @@
 /*
- * What the xl driver needs of the child runner (fencing/child.c) beyond the fence
+ * What the xl driver needs of the child runner (lib/child.c) beyond the fence
  * drivers: stdout and stderr apart, stderr read while the child runs, no deadline, a
  * signal that still ends in the callback, and forgetting a child without killing it.
  * Real /bin/sh children on a real qb_loop (tests/lib/loop_seam.c).
@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "fencing/child.h"
-#include "haxd/util.h"
+#include "lib/child.h"
+#include "lib/util.h"
 #include "tests/lib/loop_seam.h"
 
 struct ran {

@@ -28,7 +28,7 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
-#include "haxd/util.h"
+#include "lib/util.h"
 
 /* Loopback answers in microseconds; a command still unanswered after this is lost. */
 #define BDEV_TIMEOUT_MS 5000

@@ -1,6 +1,6 @@
 /*
  * The one event loop, seen from modules that must not include libqb (agent, drivers,
- * leader): timers, children, file descriptors and a log line. main.c implements these over qb_loop and qb_log; a
+ * leader): timers, children, file descriptors and a log line. lib/loop_qb.c implements these over qb_loop and qb_log; a
  * simulator can link its own implementation instead (STYLE.md habit 4).
  */
 #ifndef HAX_LOOP_H

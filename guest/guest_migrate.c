@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/journal.h"
-#include "haxd/util.h"
+#include "journal.h"
+#include "lib/util.h"
 
 #define MIG_MAGIC "HAXMIG01"
 #define MIG_HDR 96

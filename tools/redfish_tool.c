@@ -40,7 +40,7 @@
 #include <jansson.h>
 
 #include "fencing/redfish_parse.h"
-#include "haxd/util.h"
+#include "lib/util.h"
 
 #define PROG "hax-fence-redfish"
 #define EXIT_OK 0

@@ -17,9 +17,9 @@
 
 #include <jansson.h>
 
-#include "agent/blockdev.h"
-#include "agent/journal.h"
-#include "haxd/util.h"
+#include "blockdev.h"
+#include "journal.h"
+#include "lib/util.h"
 
 #define EXIT_VIOLATION 1
 #define EXIT_TROUBLE 2

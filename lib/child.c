@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../haxd/loop.h"
-#include "../haxd/util.h"
+#include "loop.h"
+#include "util.h"
 #include "child.h"
 
 struct child_run {

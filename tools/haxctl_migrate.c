@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "haxd/haxctl.h"
-#include "haxd/util.h"
+#include "haxctl.h"
+#include "lib/util.h"
 
 #define WAIT_POLL_MS 500
 #define MAX_FOLLOW 4096

@@ -7,8 +7,8 @@
 
 #include <qb/qbipcc.h>
 
-#include "proto.h"
-#include "util.h"
+#include "haxd/proto.h"
+#include "lib/util.h"
 
 const char *hax_ipc_name(void)
 {

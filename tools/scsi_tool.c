@@ -52,7 +52,7 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
-#include "haxd/util.h"
+#include "lib/util.h"
 
 #define EXIT_OK 0
 #define EXIT_FAIL 1

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "haxd/check.h"
 #include "ipc_client.h"
-#include "util.h"
+#include "lib/util.h"
 
 #define TIMEOUT_DEFAULT 10
 #define TIMEOUT_MAX 3600

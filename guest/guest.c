@@ -8,7 +8,7 @@
  * Like a VM, it does not die on I/O errors (a fenced guest sees RESERVATION CONFLICT and
  * keeps trying), and it stops cleanly on SIGTERM/SIGINT after the write in progress.
  *
- * Migration (the sim driver's stop-and-copy, agent/guest_migrate.h): SIGUSR1 asks a
+ * Migration (the sim driver's stop-and-copy, guest/guest_migrate.h): SIGUSR1 asks a
  * running guest to send itself to the target named in its control directory; a guest
  * started with --incoming waits for such a transfer and runs only once it is committed.
  * The guest's "memory" (--state-size bytes) is what travels; each record dirties it.
@@ -30,10 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/blockdev.h"
-#include "agent/guest_migrate.h"
-#include "agent/journal.h"
-#include "haxd/util.h"
+#include "blockdev.h"
+#include "guest_migrate.h"
+#include "journal.h"
+#include "lib/util.h"
 
 #define EXIT_START 1
 #define EXIT_USAGE 2

@@ -52,8 +52,8 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "haxd/ipc_client.h"
-#include "haxd/util.h"
+#include "ipc_client.h"
+#include "lib/util.h"
 
 #define EXIT_PEER_FENCED 7
 #define EXIT_FAIL 1

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "haxd/haxctl.h"
-#include "haxd/ipc_client.h"
+#include "haxctl.h"
+#include "ipc_client.h"
 #include "haxd/openmetrics.h"
 #include "haxd/proto.h"
 #include "haxd/state.h"
-#include "haxd/util.h"
+#include "lib/util.h"
 
 static const char main_usage[] =
 	"Usage: haxctl [--version] [--help] COMMAND [ARGS]\n"

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "haxd/util.h"
+#include "lib/util.h"
 
 /* On-disk offsets (DESIGN.md). */
 #define OFF_MAGIC 0

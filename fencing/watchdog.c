@@ -11,7 +11,7 @@
 
 #include <linux/watchdog.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 struct watchdog {
 	int fd;
