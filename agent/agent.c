@@ -2,11 +2,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fencing/fence_drbd.h"
+#include "lib/drbdadm.h"
 #include "lib/loop.h"
 
 #define AGENT_MAX_DRBD 8
@@ -21,7 +22,7 @@ struct agent_op {
 	json_t *start;                 /* the start command, kept until the driver runs */
 	int ndrbd, cur;
 	char drbd[AGENT_MAX_DRBD][HAX_NAME_MAX];
-	struct fence_op *promote;
+	struct drbdadm_run *promote;
 	/* migrate-out: progress reporting */
 	char target[HAX_NAME_MAX];
 	uint64_t started_ns, last_progress_ns;
@@ -60,7 +61,7 @@ struct demote {
 	char name[HAX_NAME_MAX];
 	int n, cur;
 	char res[AGENT_MAX_DRBD][HAX_NAME_MAX];
-	struct fence_op *op;
+	struct drbdadm_run *op;
 };
 
 struct snap_waiter {
@@ -197,10 +198,11 @@ static void demote_free(struct demote *dm)
 	free(dm);
 }
 
-static void demoted(void *opaque, int result, const char *msg)
+static void demoted(void *opaque, int result, const char *msg, const char *output)
 {
 	struct demote *dm = opaque;
 
+	(void)output;
 	dm->op = NULL;
 	hax_log(result == 0 ? LOG_INFO : LOG_WARNING, "agent: %s left: %s%s", dm->name,
 		result == 0 ? "" : "cannot make it Secondary: ", msg ? msg : strerror(-result));
@@ -211,7 +213,7 @@ static void demoted(void *opaque, int result, const char *msg)
 static void demote_next(struct demote *dm)
 {
 	for (; dm->cur < dm->n; dm->cur++) {
-		int r = fence_drbd_demote(dm->agent->drbdadm, dm->res[dm->cur], demoted, dm, &dm->op);
+		int r = drbdadm_demote(dm->agent->drbdadm, dm->res[dm->cur], demoted, dm, &dm->op);
 
 		if (r == 0)
 			return;
@@ -313,12 +315,13 @@ static int after_promotion(struct agent *a, const json_t *cmd, struct agent_op *
 						   : start_domain(a, cmd, op);
 }
 
-static void promoted(void *opaque, int result, const char *msg)
+static void promoted(void *opaque, int result, const char *msg, const char *output)
 {
 	struct agent_op *op = opaque;
 	struct agent *a = op->agent;
 	int r;
 
+	(void)output;
 	op->promote = NULL;
 	if (result < 0) {
 		op_done(op, result, msg);
@@ -326,7 +329,7 @@ static void promoted(void *opaque, int result, const char *msg)
 	}
 	hax_log(LOG_INFO, "agent: %s: DRBD resource %s promoted", op->name, op->drbd[op->cur]);
 	if (++op->cur < op->ndrbd) {
-		r = fence_drbd_promote(a->drbdadm, op->drbd[op->cur], promoted, op, &op->promote);
+		r = drbdadm_promote(a->drbdadm, op->drbd[op->cur], promoted, op, &op->promote);
 	} else {
 		r = after_promotion(a, op->start, op);
 	}
@@ -344,7 +347,7 @@ static int run_promoted(struct agent *a, const json_t *cmd, struct agent_op *op)
 	if (op->ndrbd == 0)
 		return after_promotion(a, cmd, op);
 	op->start = json_deep_copy(cmd);
-	return fence_drbd_promote(a->drbdadm, op->drbd[0], promoted, op, &op->promote);
+	return drbdadm_promote(a->drbdadm, op->drbd[0], promoted, op, &op->promote);
 }
 
 static int start_domain(struct agent *a, const json_t *cmd, struct agent_op *op)
@@ -542,7 +545,7 @@ struct agent *agent_new(const struct hv_ops *driver, const struct hv_host *host,
 	}
 	a->drv = driver;
 	hax_strlcpy(a->host, host->host_name, sizeof(a->host));
-	hax_strlcpy(a->drbdadm, host->drbdadm ? host->drbdadm : FENCE_DRBD_DEFAULT_DRBDADM,
+	hax_strlcpy(a->drbdadm, host->drbdadm ? host->drbdadm : DRBDADM_DEFAULT_PATH,
 		    sizeof(a->drbdadm));
 	a->nodeid = host->nodeid;
 	a->poll_ms = poll_ms;
@@ -563,7 +566,7 @@ void agent_free(struct agent *a)
 		struct agent_op *op = a->ops;
 
 		a->ops = op->next;
-		fence_drbd_cancel(op->promote);
+		drbdadm_cancel(op->promote);
 		json_decref(op->start);
 		free(op);
 	}
@@ -571,7 +574,7 @@ void agent_free(struct agent *a)
 		struct demote *dm = a->demotes;
 
 		a->demotes = dm->next;
-		fence_drbd_cancel(dm->op);
+		drbdadm_cancel(dm->op);
 		free(dm);
 	}
 	while (a->waiters) {

@@ -1,5 +1,5 @@
 /*
- * Tests of the drbd fence driver and fence_drbd_promote (fencing/fence_drbd.c) over a
+ * Tests of the drbd fence driver (fencing/fence_drbd.c) and drbdadm_promote (lib/drbdadm.c) over a
  * real qb_loop, through the real child runner, against scripts/drbdadm_lab (the lab's
  * stand-in for drbdadm: no DRBD kernel module here), through the shared test seam of
  * lib/loop.h (tests/lib/loop_seam.c, SIGCHLD reaper included). Each test writes
@@ -30,6 +30,7 @@
 
 #include "fencing/fence.h"
 #include "fencing/fence_drbd.h"
+#include "lib/drbdadm.h"
 #include "lib/loop.h"
 #include "tests/lib/loop_seam.h"
 
@@ -164,6 +165,12 @@ static void on_done(void *opaque, int result, const char *msg)
 	seam_stop();
 }
 
+static void on_drbdadm(void *opaque, int result, const char *msg, const char *output)
+{
+	assert_non_null(output);
+	on_done(opaque, result, msg);
+}
+
 static struct conf_fence dev;
 static const struct hax_conf conf; /* the drbd driver needs nothing of it */
 static const struct fence_target victim = {.host = "h2", .nodeid = 2};
@@ -203,10 +210,10 @@ static void fence(bool dry_run, struct done *d)
 
 static void promote(const char *drbdadm, struct done *d)
 {
-	struct fence_op *op = NULL;
+	struct drbdadm_run *op = NULL;
 
 	memset(d, 0, sizeof(*d));
-	assert_int_equal(fence_drbd_promote(drbdadm, "r0", on_done, d, &op), 0);
+	assert_int_equal(drbdadm_promote(drbdadm, "r0", on_drbdadm, d, &op), 0);
 	assert_non_null(op);
 	wait_done(d);
 }
@@ -367,7 +374,7 @@ static void test_cancel(void **state)
 	assert_int_equal(seam_children_watched(), 0);
 	/* Cancelled before drbdadm even started: nothing runs. */
 	assert_int_equal(fence_drbd_driver.start(&conf, &dev, &victim, false, on_done, &d, &op), 0);
-	fence_drbd_cancel(op);
+	fence_drbd_driver.cancel(op);
 	seam_run_for(200);
 	assert_int_equal(d.calls, 0);
 	assert_int_equal(seam_timers_armed(), 0);
@@ -377,6 +384,7 @@ static void test_bad_input(void **state)
 {
 	static const char *const bad[] = {"", "-r0", "r 0", "--force"};
 	struct fence_target nobody = {.host = "", .nodeid = 2};
+	struct drbdadm_run *run = NULL;
 	struct fence_op *op = NULL;
 	struct done d = {0};
 
@@ -387,7 +395,7 @@ static void test_bad_input(void **state)
 		assert_int_equal(
 		    fence_drbd_driver.start(&conf, &dev, &victim, false, on_done, &d, &op),
 		    -EINVAL);
-		assert_int_equal(fence_drbd_promote(lab, bad[i], on_done, &d, &op), -EINVAL);
+		assert_int_equal(drbdadm_promote(lab, bad[i], on_drbdadm, &d, &run), -EINVAL);
 	}
 	reset_dev(5000);
 	assert_int_equal(fence_drbd_driver.start(&conf, &dev, &nobody, false, on_done, &d, &op),
@@ -452,11 +460,11 @@ static void test_promote_default_path(void **state)
 	struct done d;
 
 	(void)state;
-	if (access(FENCE_DRBD_DEFAULT_DRBDADM, X_OK) == 0)
+	if (access(DRBDADM_DEFAULT_PATH, X_OK) == 0)
 		skip();
 	promote(NULL, &d);
 	assert_int_equal(d.result, -ENOENT);
-	assert_string_equal(d.msg, "drbd r0: cannot run " FENCE_DRBD_DEFAULT_DRBDADM
+	assert_string_equal(d.msg, "drbd r0: cannot run " DRBDADM_DEFAULT_PATH
 				   ": No such file or directory");
 }
 
